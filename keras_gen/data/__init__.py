@@ -1,0 +1,12 @@
+"""Datasets as tf.data pipelines: offline builders, tensorflow-datasets names, user folders."""
+from keras_gen.data.loader import (  # noqa: F401
+    OFFLINE_BUILDERS,
+    builder,
+    check_array,
+    data_dir,
+    load,
+    load_arrays,
+    piano_roll_arrays_from_folder,
+    pipeline,
+)
+from keras_gen.data.bach_piano_roll import BachPianoRoll  # noqa: F401

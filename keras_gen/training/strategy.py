@@ -1,0 +1,62 @@
+"""One place that turns a strategy name into a `tf.distribute.Strategy`.
+
+Names: `default` (no distribution: the current default strategy), `mirrored`
+(all local GPUs, or all logical CPU devices), `multiworker` (reads `TF_CONFIG`).
+
+What the models rely on under any strategy (see CONVENTIONS.md):
+- hand-written losses are averaged over the *global* batch, so N replicas at global
+  batch B make the update of one replica at batch B (`global_mean` below);
+- optimizers are built against their variables inside `strategy.scope()` before `fit`.
+"""
+import tensorflow as tf
+
+from keras_gen.errors import unknown_name
+
+STRATEGIES = ("default", "mirrored", "multiworker")
+
+
+def get_strategy(name="default"):
+    """Returns the `tf.distribute.Strategy` called `name`.
+
+    Args:
+        name: one of `STRATEGIES`, or an existing `tf.distribute.Strategy` (returned
+            unchanged).
+    """
+    if isinstance(name, tf.distribute.Strategy):
+        return name
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        gpus = tf.config.list_logical_devices("GPU")
+        devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
+        # Without GPUs MirroredStrategy would use a single CPU replica; with logical CPU
+        # devices configured (tests), mirror over all of them.
+        return tf.distribute.MirroredStrategy(devices=devices)
+    if name == "multiworker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise unknown_name("strategy", name, STRATEGIES)
+
+
+def global_mean(per_example, global_batch_size=None):
+    """Mean of per-example values over the global batch (replica-count aware).
+
+    Inside a replica context with N replicas, returns sum(per_example) / (N * local
+    batch) so that summing gradients across replicas gives the gradient of the global
+    mean. With one replica it is the ordinary mean.
+
+    Formula: `sum_i v_i / B_global`.
+    """
+    per_example = tf.convert_to_tensor(per_example)
+    if per_example.shape.rank and per_example.shape.rank > 1:
+        per_example = tf.reduce_mean(
+            tf.reshape(per_example, [tf.shape(per_example)[0], -1]), axis=1
+        )
+    return tf.nn.compute_average_loss(per_example, global_batch_size=global_batch_size)
+
+
+def setup_logical_cpus(n):
+    """Splits the CPU into `n` logical devices (must run before TF initialises)."""
+    cpus = tf.config.list_physical_devices("CPU")
+    tf.config.set_logical_device_configuration(
+        cpus[0], [tf.config.LogicalDeviceConfiguration() for _ in range(n)]
+    )

@@ -1,0 +1,42 @@
+"""Installs keras_gen and the `keras-gen` command.
+
+TensorFlow is chosen by extra: `pip install -e ".[cpu]"` (tensorflow-cpu) or
+`pip install -e ".[gpu]"` (tensorflow with CUDA). `.[test]` adds pytest and what the
+tests need.
+"""
+from setuptools import find_packages, setup
+
+TF_VERSION = "2.21.*"
+
+setup(
+    name="keras_gen",
+    version="0.1.0",
+    description=(
+        "Deep generative models (autoencoders, GANs, WGANs, VAEs, GMMN, RBM) as Keras 3 / "
+        "TensorFlow models that train with fit, scale with tf.distribute and export "
+        "SavedModels; reproductions of a research group's notes."
+    ),
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=find_packages(include=["keras_gen", "keras_gen.*", "reproductions", "reproductions.*"]),
+    include_package_data=True,
+    install_requires=[
+        "keras>=3.10,<4",
+        "tensorflow-datasets>=4.9.6,<5",
+        "music21>=9.1,<11",
+        "mlxtend>=0.23,<1",
+        "matplotlib>=3.8,<4",
+        "numpy>=1.26,<3",
+        "scipy>=1.11,<2",
+        # tensorflow-datasets 4.9.10 cannot prepare a builder defined inside a package
+        # on Python 3.11 without it.
+        "importlib_resources>=6",
+    ],
+    extras_require={
+        "cpu": [f"tensorflow-cpu=={TF_VERSION}"],
+        "gpu": [f"tensorflow[and-cuda]=={TF_VERSION}"],
+        "test": ["pytest>=8", "scikit-learn>=1.4,<2"],
+    },
+    entry_points={"console_scripts": ["keras-gen=keras_gen.cli:main"]},
+)
