@@ -17,12 +17,15 @@ import zlib
 
 import numpy as np
 
+from keras_gen.data import musicxml
+
 LOWEST_MIDI = 21
 N_KEYS = 88
 FRAME_QUARTERS = 0.5  # an eighth note, in quarter lengths
 ROWS = ("frames", "staves")
 SCORE_SUFFIXES = (".mxl", ".xml", ".musicxml", ".mid", ".midi")
 TEST_PERCENT = 10
+_MUSICXML_SUFFIXES = (".mxl", ".xml", ".musicxml")
 _VOICES = ("soprano", "alto", "tenor", "bass")
 
 
@@ -46,10 +49,6 @@ def piece_name(path):
 def is_test_piece(name):
     """Deterministic split by piece: about `TEST_PERCENT`% of pieces are held out."""
     return zlib.crc32(name.encode("utf-8")) % 100 < TEST_PERCENT
-
-
-def _part_name(part):
-    return " ".join(str(x) for x in (part.partName, part.id) if x).lower()
 
 
 def _note_events(part):
@@ -80,56 +79,59 @@ def _roll(events, n_frames):
     return roll, dropped
 
 
-def score_rolls(score):
-    """Rolls of a parsed music21 score.
+def parts_rolls(parts):
+    """Rolls from `[(name, id, events), ...]`, one entry per part.
 
     Returns a dict with `full` (all selected parts, [T, 88]), `upper` and `lower`
     (soprano+alto and tenor+bass, [T, 88]) and `out_of_range` (notes outside the
     88 keys, counted, not silently dropped). Parts named soprano/alto/tenor/bass are
     used when all four exist (Bach chorales sometimes add instrument parts); otherwise
-    all parts, split into upper and lower halves by mean pitch.
+    all parts with notes, split into upper and lower halves by mean pitch.
     """
-    parts = list(score.parts) or [score]
     by_voice = {}
-    for part in parts:
-        pname = _part_name(part)
+    for i, (name, pid, _) in enumerate(parts):
+        label = f"{name or ''} {pid or ''}".lower()
         for voice in _VOICES:
-            if voice in pname and voice not in by_voice:
-                by_voice[voice] = part
-    events = {}
+            if voice in label and voice not in by_voice:
+                by_voice[voice] = i
     if len(by_voice) == 4:
-        chosen = [by_voice[v] for v in _VOICES]
-        for part in chosen:
-            events[id(part)] = _note_events(part)
-        upper, lower = chosen[:2], chosen[2:]
+        chosen = [parts[by_voice[v]][2] for v in _VOICES]
     else:
-        chosen = []
-        for part in parts:
-            ev = _note_events(part)
-            if ev:
-                events[id(part)] = ev
-                chosen.append(part)
-        chosen.sort(key=lambda p: -np.mean([m for _, _, m in events[id(p)]]))
-        half = (len(chosen) + 1) // 2
-        upper, lower = chosen[:half], chosen[half:]
-    all_events = [e for p in chosen for e in events[id(p)]]
+        chosen = [ev for _, _, ev in parts if ev]
+        chosen.sort(key=lambda ev: -np.mean([m for _, _, m in ev]))
+    half = (len(chosen) + 1) // 2
+    upper, lower = chosen[:half], chosen[half:]
+    all_events = [e for ev in chosen for e in ev]
     if not all_events:
         raise ValueError("no notes found")
     end = max(e for _, e, _ in all_events)
     n_frames = int(np.ceil(end / FRAME_QUARTERS - 1e-6))
     full, dropped = _roll(all_events, n_frames)
-    up, _ = _roll([e for p in upper for e in events[id(p)]], n_frames)
-    low, _ = _roll([e for p in lower for e in events[id(p)]], n_frames)
+    up, _ = _roll([e for ev in upper for e in ev], n_frames)
+    low, _ = _roll([e for ev in lower for e in ev], n_frames)
     return {"full": full, "upper": up, "lower": low, "out_of_range": dropped}
+
+
+def music21_parts(path):
+    """`[(name, id, events), ...]` of a score parsed by music21 (MIDI, anything)."""
+    from music21 import converter
+
+    score = converter.parse(path)
+    parts = list(score.parts) or [score]
+    return [(p.partName or "", str(p.id or ""), _note_events(p)) for p in parts]
 
 
 def parse_file(path):
     """Parses one score file. Returns `(path, rolls_or_None, error_or_None)`."""
     try:
-        from music21 import converter
-
-        score = converter.parse(path)
-        return path, score_rolls(score), None
+        if str(path).lower().endswith(_MUSICXML_SUFFIXES):
+            try:
+                parts = musicxml.read_parts(path)
+            except musicxml.MusicXMLError:
+                parts = music21_parts(path)  # something the fast reader does not handle
+        else:
+            parts = music21_parts(path)
+        return path, parts_rolls(parts), None
     except Exception as err:  # noqa: BLE001 - any parse failure is reported by name
         msg = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         return path, None, f"{type(err).__name__}: {msg}"[:300]
@@ -144,7 +146,10 @@ def parse_files(paths, processes=None):
     """
     paths = list(paths)
     processes = processes or min(2, os.cpu_count() or 1, max(1, len(paths)))
-    if processes > 1 and len(paths) > 4:
+    # MusicXML takes ~10 ms a file with the fast reader: a process pool (whose workers
+    # import keras_gen and TensorFlow, ~5 s) only pays off for many music21 (MIDI) files.
+    slow = sum(not str(p).lower().endswith(_MUSICXML_SUFFIXES) for p in paths)
+    if processes > 1 and slow > 16:
         ctx = multiprocessing.get_context("spawn")
         with concurrent.futures.ProcessPoolExecutor(processes, mp_context=ctx) as pool:
             results = list(pool.map(parse_file, paths, chunksize=8))
