@@ -1,1 +1,17 @@
-"""One module per experiment of the notes; each has an `HParams` dataclass and `run`."""
+"""Reproductions: one module per experiment or claim of the group's notes.
+
+Each module defines `HParams` (a dataclass: every hyper-parameter, each one a
+`keras-gen reproduce NAME --field value` option), `run(hp) -> dict` (trains, evaluates,
+writes `metrics.json`, figures and logs to `hp.out`, returns the metrics) and, where the
+experiment trains a model worth serving, `export(out, base_dir, version)`.
+
+`REPRODUCTIONS` is the one table the CLI reads: name -> (module, one-line description).
+Modules are imported only when used, so `keras-gen list` stays fast.
+"""
+
+REPRODUCTIONS = {
+    "group-meeting-autoencoder": (
+        "reproductions.group_meeting_autoencoder",
+        "S1/C1: the exact 23,616-parameter conv autoencoder on Bach piano rolls; MSE and note F1 vs baselines",
+    ),
+}
