@@ -27,6 +27,8 @@ setup(
         "music21>=9.1,<11",
         "mlxtend>=0.23,<1",
         "matplotlib>=3.8,<4",
+        # tensorflow-cpu 2.21 no longer pulls it in; fit's TensorBoard callback needs it.
+        "tensorboard>=2.16,<3",
         "numpy>=1.26,<3",
         "scipy>=1.11,<2",
         # tensorflow-datasets 4.9.10 cannot prepare a builder defined inside a package

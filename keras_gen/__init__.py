@@ -23,7 +23,11 @@ if _os.environ["KERAS_BACKEND"] != "tensorflow":
 
 # Check for TensorFlow without importing it (a 5 s import): subpackages import it when
 # they are used, and `keras_gen.data.piano_roll`'s parsing workers stay light.
-if _importlib_util.find_spec("tensorflow") is None:
+try:
+    _tf_spec = _importlib_util.find_spec("tensorflow")
+except (ImportError, ValueError):  # a broken or blocked installation counts as missing
+    _tf_spec = None
+if _tf_spec is None:
     raise ImportError(
         "keras_gen needs TensorFlow, which is not installed. Install keras_gen with the "
         "extra for your machine: pip install -e '.[cpu]' (tensorflow-cpu) or "

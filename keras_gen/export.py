@@ -40,6 +40,24 @@ def _input_shapes(model):
     return list(shapes)
 
 
+def _model_endpoint(model, output_name):
+    # A closure, not default arguments: the endpoint's signature must be exactly its
+    # tensor inputs.
+    def endpoint(*args):
+        out = model(list(args) if len(args) > 1 else args[0], training=False)
+        return {output_name: out}
+
+    return endpoint
+
+
+def _fn_endpoint(fn, output_name):
+    def endpoint(*args):
+        out = fn(*args)
+        return out if isinstance(out, dict) else {output_name: out}
+
+    return endpoint
+
+
 def export_endpoints(name, endpoints, base_dir=DEFAULT_BASE_DIR, version=None, overwrite=False):
     """Writes a SavedModel with one signature per endpoint.
 
@@ -70,20 +88,10 @@ def export_endpoints(name, endpoints, base_dir=DEFAULT_BASE_DIR, version=None, o
                 tracked.add(id(fn))
             if input_signature is None:
                 input_signature = _signature_for(fn, "inputs")
-            model = fn
-
-            def fn(*args, _model=model, _key=output_name):  # noqa: E731 - bind per endpoint
-                out = _model(list(args) if len(args) > 1 else args[0], training=False)
-                return {_key: out}
-
+            endpoint = _model_endpoint(fn, output_name)
         else:
-            base_fn = fn
-
-            def fn(*args, _fn=base_fn, _key=output_name):
-                out = _fn(*args)
-                return out if isinstance(out, dict) else {_key: out}
-
-        archive.add_endpoint(sig_name, tf.function(fn), input_signature=input_signature)
+            endpoint = _fn_endpoint(fn, output_name)
+        archive.add_endpoint(sig_name, tf.function(endpoint), input_signature=input_signature)
     os.makedirs(model_dir, exist_ok=True)
     archive.write_out(path, verbose=False)
     return path

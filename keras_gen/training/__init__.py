@@ -1,2 +1,2 @@
 """Training helpers: distribution strategies and callbacks."""
-from keras_gen.training.strategy import get_strategy, STRATEGIES  # noqa: F401
+from keras_gen.training.strategy import STRATEGIES, get_strategy, global_mean, jit_compile_for  # noqa: F401

@@ -1,0 +1,97 @@
+"""Smoke tests of the group-meeting-autoencoder reproduction on a few real chorales."""
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from keras_gen.data import piano_roll
+from reproductions import group_meeting_autoencoder as gma
+
+
+@pytest.fixture(scope="module")
+def chorale_rolls(tmp_path_factory):
+    """Two-row rolls of the first 6 bundled chorales, as a user's .npy file."""
+    rolls = []
+    for path in piano_roll.bach_chorale_paths()[:6]:
+        _, parsed, error = piano_roll.parse_file(path)
+        assert error is None, error
+        rolls.append(piano_roll.two_row_samples(parsed, "frames"))
+    x = np.concatenate(rolls)[..., None].astype(np.float32)
+    path = tmp_path_factory.mktemp("rolls") / "rolls.npy"
+    np.save(path, x)
+    return str(path), x
+
+
+def test_baselines_and_scores_against_hand_computed_values():
+    train = np.array([[1, 0], [1, 1], [0, 0], [1, 0]], np.float32)
+    test = np.array([[1, 1], [0, 0]], np.float32)
+    b = gma.baselines(train, test)
+    # per-key mean = [0.75, 0.25]; errors: (0.25^2 + 0.75^2 + 0.75^2 + 0.25^2) / 4
+    assert b["baseline_per_key_mean_mse"] == pytest.approx((0.0625 + 0.5625 + 0.5625 + 0.0625) / 4)
+    assert b["baseline_all_zeros_mse"] == pytest.approx(0.5)
+    s = gma.note_scores(np.array([[0.9, 0.2], [0.7, 0.1]]), test)
+    assert (s["precision"], s["recall"]) == (0.5, 0.5) and s["f1"] == pytest.approx(0.5)
+
+
+def test_run_writes_metrics_figures_and_export(chorale_rolls, tmp_path):
+    path, x = chorale_rolls
+    hp = gma.HParams(epochs=4, n_seeds=1, batch_size=16, learning_rate=1e-2, data=path, out=str(tmp_path / "run"),
+                     export_dir=str(tmp_path / "saved_models"))
+    m = gma.run(hp)
+    for key in ("mse", "precision", "recall", "f1", "baseline_all_zeros_mse", "baseline_per_key_mean_mse",
+                "mse_over_per_key_mean", "seed", "seconds", "versions", "per_seed"):
+        assert key in m or key == "seed" and "seeds" in m
+    assert m["params"] == 23_616 and m["n_test"] == len(x) // 10
+    # 160 steps on 700 rolls of 6 chorales already beat predicting each key's frequency.
+    assert m["mse"] < m["baseline_per_key_mean_mse"]
+    on_disk = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert on_disk["mse"] == pytest.approx(m["mse"]) and on_disk["hparams"]["epochs"] == 4
+    for fig in ("reconstructions.png", "codes.png", "weights.png"):
+        assert (tmp_path / "run" / fig).stat().st_size > 10_000
+    assert os.path.isfile(os.path.join(m["saved_model"], "saved_model.pb"))
+    assert m["saved_model"].endswith(os.path.join("group_meeting_autoencoder", "1"))
+    assert os.listdir(tmp_path / "run" / "logs" / "seed_0")  # TensorBoard logs
+
+    # `keras-gen export --from` exports the same model as the next version.
+    second = gma.export(str(tmp_path / "run"), base_dir=str(tmp_path / "saved_models"))
+    assert second.endswith(os.path.join("group_meeting_autoencoder", "2"))
+
+    # A rerun with the same settings reuses the finished model (same numbers) ...
+    again = gma.run(hp)
+    assert again["mse"] == m["mse"]
+    # ... and one with other settings retrains instead of reusing stale weights.
+    changed = gma.run(gma.HParams(**{**vars(hp), "epochs": 1, "export": False}))
+    assert changed["mse"] != m["mse"]
+    assert (tmp_path / "run" / "seed_0.old").is_dir()
+
+
+class _InterruptAfterFirstEpoch(keras.callbacks.Callback):
+    epochs_begun = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        type(self).epochs_begun.append(epoch)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.interrupt and epoch == 0:
+            raise KeyboardInterrupt
+
+
+def test_killed_run_resumes_from_its_last_epoch(chorale_rolls, tmp_path, monkeypatch):
+    path, _ = chorale_rolls
+    hp = gma.HParams(epochs=3, n_seeds=1, batch_size=64, data=path, out=str(tmp_path / "run"), export=False)
+    train, _, _ = gma.load_data(hp)
+    out = str(tmp_path / "run")
+    # Stand in for a kill: a callback (in place of TerminateOnNaN) interrupts after epoch 1.
+    _InterruptAfterFirstEpoch.interrupt = True
+    monkeypatch.setattr(keras.callbacks, "TerminateOnNaN", _InterruptAfterFirstEpoch)
+    with pytest.raises(KeyboardInterrupt):
+        gma.train_one(hp, 0, train, out)
+    assert not (tmp_path / "run" / "seed_0" / "model.keras").exists()
+    _InterruptAfterFirstEpoch.interrupt = False
+    _InterruptAfterFirstEpoch.epochs_begun = []
+    model = gma.train_one(hp, 0, train, out)
+    assert _InterruptAfterFirstEpoch.epochs_begun == [1, 2]  # resumed, not restarted
+    steps = int(np.ceil(len(train) / hp.batch_size))
+    assert int(model.optimizer.iterations.numpy()) == 3 * steps
