@@ -14,6 +14,14 @@ from keras_gen.models.autoencoder import decoder, encoder, group_meeting_autoenc
 
 RELOAD = r"""
 import json, sys
+
+class BlockKerasGen:  # make sure nothing in the SavedModel needs keras_gen
+    def find_spec(self, name, path=None, target=None):
+        if name == "keras_gen" or name.startswith("keras_gen."):
+            raise ModuleNotFoundError(f"{name} is blocked in this process")
+        return None
+
+sys.meta_path.insert(0, BlockKerasGen())
 import numpy as np
 import tensorflow as tf
 path, x_path, code_path, out_path = sys.argv[1:]
