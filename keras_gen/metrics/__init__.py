@@ -1,2 +1,39 @@
-"""keras_gen.metrics."""
+"""keras_gen.metrics: divergences and evaluation scores (S3, S16, S18 of the notes).
+
+NumPy functions (arrays or tensors in, Python floats out, natural log):
+`entropy`, `cross_entropy`, `kl_divergence`, `js_divergence` (discrete distributions),
+`wasserstein_1d` (exact, samples), `mmd2` / `gaussian_kernel` (Gaussian-kernel MMD),
+`frechet_distance`, `inception_score`, `kernel_inception_distance` (feature scores),
+`modes_covered`, `high_quality_share` (toy mixtures).
+Keras `Metric` classes for accumulating over batches: `FrechetDistance`,
+`InceptionScore`, `MeanMMD2` (import TensorFlow on first use).
+"""
+from keras_gen.metrics.divergences import (  # noqa: F401
+    cross_entropy,
+    entropy,
+    js_divergence,
+    kl_divergence,
+    wasserstein_1d,
+)
+from keras_gen.metrics.fid import (  # noqa: F401
+    feature_moments,
+    frechet_distance,
+    frechet_distance_from_moments,
+    inception_score,
+    kernel_inception_distance,
+    polynomial_kernel,
+)
+from keras_gen.metrics.mmd import gaussian_kernel, median_bandwidth, mmd2  # noqa: F401
+from keras_gen.metrics.toys import assign_to_modes, high_quality_share, mode_counts, modes_covered  # noqa: F401
 from keras_gen.metrics.digit_classifier import digit_classifier, digit_classifier_info, digit_features, digit_probs  # noqa: F401
+
+_STREAMING = ("FrechetDistance", "InceptionScore", "MeanMMD2")
+
+
+def __getattr__(name):
+    # The Metric classes need TensorFlow (a 5 s import); load them only when asked for.
+    if name in _STREAMING:
+        from keras_gen.metrics import streaming
+
+        return getattr(streaming, name)
+    raise AttributeError(f"module 'keras_gen.metrics' has no attribute {name!r}")
