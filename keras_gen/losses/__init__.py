@@ -1,3 +1,18 @@
-"""keras_gen.losses."""
+"""keras_gen.losses: pure loss and penalty functions (per-example, averaged by the caller)."""
+from keras_gen.losses.gan import (  # noqa: F401
+    GENERATOR_LOSSES,
+    minimax_discriminator_loss,
+    minimax_generator_loss,
+    non_saturating_generator_loss,
+    wasserstein_critic_loss,
+    wasserstein_generator_loss,
+)
+from keras_gen.losses.penalties import (  # noqa: F401
+    clip_weights,
+    gradient_penalty,
+    interpolate,
+    interpolation_weights,
+    safe_norm,
+)
 from keras_gen.losses.vae import bernoulli_reconstruction, gaussian_kl, gaussian_log_density, gaussian_reconstruction  # noqa: F401
 from keras_gen.losses.mmd import mmd2, replica_mmd2  # noqa: F401

@@ -1,3 +1,8 @@
 """keras_gen.models."""
 from keras_gen.models.autoencoder import group_meeting_autoencoder  # noqa: F401
+from keras_gen.models.gan import GAN, AdversarialModel  # noqa: F401
+from keras_gen.models.wgan import WGAN, WGANGP  # noqa: F401
+from keras_gen.models.dcgan import dcgan_discriminator, dcgan_generator  # noqa: F401
+from keras_gen.models.mlp_gan import mlp_discriminator, mlp_generator  # noqa: F401
+from keras_gen.models.piano_roll_gan import piano_roll_critic, piano_roll_generator  # noqa: F401
 from keras_gen.models.vae import VAE, conv_decoder, conv_encoder, mlp_decoder, mlp_encoder  # noqa: F401

@@ -1,0 +1,113 @@
+"""S4: DCGAN generator and discriminator (Radford et al. 2016), for 28x28x1 and 32x32x3.
+
+The rules of notes 003, and how each is met here:
+
+    strided convolutions, no pooling      G upsamples with stride-2 Conv2DTranspose,
+                                          D downsamples with stride-2 Conv2D
+    BatchNorm in G and D                  after every hidden convolution (not on D's
+                                          input layer nor G's output, as in the paper)
+    no fully connected layers             the only Dense is G's projection of z; D ends
+                                          with a convolution whose kernel covers the map
+    G: ReLU, Tanh output                  ReLU after every hidden layer, tanh at the end
+    D: LeakyReLU everywhere               LeakyReLU(0.2) after every hidden layer
+
+28x28x1, width w = 64:
+    G  z[100] -> projection Dense 7*7*2w -> BN, ReLU -> [7,7,2w]
+       -> ConvT(w, 5, s2) BN ReLU [14,14,w] -> ConvT(1, 5, s2) tanh [28,28,1]
+    D  x[28,28,1] -> Conv(w, 5, s2) LReLU [14,14,w] -> Conv(2w, 5, s2) BN LReLU [7,7,2w]
+       -> Conv(1, 7, valid) logits [1]
+32x32x3 adds one stage: projection to [4,4,4w], then 8, 16, 32 (and the mirror in D).
+
+Samples are in [-1, 1] (tanh): scale real images x in [0, 1] to 2x - 1.
+
+BatchNorm is `synchronized` so that under `MirroredStrategy` its batch statistics are
+those of the global batch (N replicas then compute what one replica would). For
+WGAN-GP, whose penalty is per example, build D with `normalization="layer"`.
+"""
+import keras
+
+NORMALIZATIONS = ("batch", "layer", "none")
+LEAK = 0.2
+KERNEL = 5
+
+
+def _stages(size):
+    """Number of stride-2 stages from a base map of at most 7 pixels up to `size`."""
+    n = 0
+    while size % 2 == 0 and size > 7:
+        size //= 2
+        n += 1
+    return n, size
+
+
+def _check_shape(image_shape):
+    from keras_gen.errors import KerasGenError
+
+    h, w, c = image_shape
+    n, base = _stages(h)
+    if h != w or n < 2:
+        raise KerasGenError(f"DCGAN needs square images whose side halves at least twice down to <= 7 pixels, got {image_shape}")
+    return n, base
+
+
+def _norm(kind, name):
+    if kind == "batch":
+        return keras.layers.BatchNormalization(momentum=0.9, synchronized=True, name=name)
+    if kind == "layer":
+        return keras.layers.LayerNormalization(axis=[1, 2, 3], name=name)
+    return None
+
+
+def dcgan_generator(image_shape=(28, 28, 1), latent_dim=100, width=64, name="dcgan_generator"):
+    """The DCGAN generator G: z -> image in [-1, 1] (see the module table)."""
+    image_shape = tuple(image_shape)
+    n, base = _check_shape(image_shape)
+    init = keras.initializers.RandomNormal(stddev=0.02)  # the paper's initialisation
+    # === Layers ===
+    z = keras.Input((latent_dim,), name="z")
+    channels = width * 2 ** (n - 1)
+    h = keras.layers.Dense(base * base * channels, use_bias=False, kernel_initializer=init, name="projection")(z)
+    h = keras.layers.Reshape((base, base, channels), name="projection_reshape")(h)
+    h = _norm("batch", "projection_bn")(h)
+    h = keras.layers.ReLU(name="projection_relu")(h)
+    for i in range(1, n):
+        channels //= 2
+        h = keras.layers.Conv2DTranspose(channels, KERNEL, strides=2, padding="same", use_bias=False,
+                                         kernel_initializer=init, name=f"up{i}_convt")(h)
+        h = _norm("batch", f"up{i}_bn")(h)
+        h = keras.layers.ReLU(name=f"up{i}_relu")(h)
+    h = keras.layers.Conv2DTranspose(image_shape[-1], KERNEL, strides=2, padding="same",
+                                     kernel_initializer=init, name="output_convt")(h)
+    x = keras.layers.Activation("tanh", name="output_tanh")(h)
+    # === Functional Model ===
+    return keras.Model(z, x, name=name)
+
+
+def dcgan_discriminator(image_shape=(28, 28, 1), width=64, normalization="batch", name="dcgan_discriminator"):
+    """The DCGAN discriminator D: image -> one logit (see the module table).
+
+    Args:
+        normalization: "batch" (the DCGAN rule), or "layer"/"none" for a WGAN-GP critic.
+    """
+    from keras_gen.errors import unknown_name
+
+    if normalization not in NORMALIZATIONS:
+        raise unknown_name("normalization", normalization, NORMALIZATIONS)
+    image_shape = tuple(image_shape)
+    n, base = _check_shape(image_shape)
+    init = keras.initializers.RandomNormal(stddev=0.02)
+    # === Layers ===
+    x = keras.Input(image_shape, name="x")
+    h = x
+    channels = width
+    for i in range(n):
+        h = keras.layers.Conv2D(channels, KERNEL, strides=2, padding="same", use_bias=(i == 0 or normalization == "none"),
+                                kernel_initializer=init, name=f"down{i}_conv")(h)
+        if i > 0 and normalization != "none":
+            h = _norm(normalization, f"down{i}_{normalization[0]}n")(h)
+        h = keras.layers.LeakyReLU(negative_slope=LEAK, name=f"down{i}_lrelu")(h)
+        channels *= 2
+    h = keras.layers.Conv2D(1, base, padding="valid", kernel_initializer=init, name="logit_conv")(h)
+    logits = keras.layers.Reshape((1,), name="logit")(h)
+    # === Functional Model ===
+    return keras.Model(x, logits, name=name)

@@ -1,0 +1,349 @@
+"""S3: the adversarial core (`AdversarialModel`) and the vanilla `GAN`.
+
+`AdversarialModel` holds a generator G and a discriminator (or critic) D, two optimizers,
+and a `train_step` that reads like the algorithm box of Goodfellow et al. (2014):
+
+    for each batch of real x:
+        repeat n_critic times:                     # 1 for the GAN, 5 for WGAN(-GP)
+            z ~ p(z);  x~ = G(z)
+            update D on  mean_i d_loss(D(x_i), D(x~_i))     (+ penalties)
+            after_discriminator_update()           # WGAN: clip D's weights
+        z ~ p(z)
+        update G on  mean_i g_loss(D(G(z_i)))
+
+Subclasses change the game through small hooks and never copy the step:
+
+    sample_latents(batch_size, seed)        what G is fed (z; conditional GANs add labels
+                                            or codes)  -- drawn for the *global* batch
+    generator_inputs(latents, condition)    how latents and a condition enter G
+    discriminator_inputs(x, condition, latents)   what D sees (x; (x, y); (x, z))
+    discriminator_loss(real_out, fake_out, batch) -> (per-example loss, metrics)
+    generator_loss(fake_out, batch)               -> (per-example loss, metrics)
+    after_discriminator_update()            e.g. weight clipping
+    d_trainable_variables / g_trainable_variables  (e.g. an encoder or Q head joins one side)
+    metric_names                            the `keras.metrics.Mean` trackers fit shows
+
+Distribution (S-wide rule): losses are per-example and averaged over the *global*
+batch (`global_mean`), so summed replica gradients equal the single-replica gradient.
+Noise is stateless: the latents (and any interpolation weights) of a step are drawn
+for the whole global batch from a seed made of (`seed`, step, purpose), and each
+replica keeps its own rows. N replicas at global batch B therefore make exactly the
+update of one replica at batch B (tested with 2 logical CPUs). This assumes the global
+batch splits evenly across replicas (batch with `drop_remainder=True`).
+"""
+import numpy as np
+import keras
+import tensorflow as tf
+
+from keras_gen.errors import KerasGenError, unknown_name
+from keras_gen.losses import gan as gan_losses
+from keras_gen.training.strategy import global_mean
+
+# Fold-in constants that separate the random streams of one update.
+LATENT_STREAM = 0
+PENALTY_STREAM = 1
+CONDITION_STREAM = 2
+
+
+def replica_rows(make_global, local_batch):
+    """Draws a global batch with `make_global(global_batch)` and keeps this replica's rows.
+
+    `make_global` returns a tensor or a nest of tensors whose first axis is the batch.
+    Outside a replica context (or with one replica) it is `make_global(local_batch)`.
+    """
+    ctx = tf.distribute.get_replica_context()
+    n = 1 if ctx is None else ctx.num_replicas_in_sync
+    if n == 1:
+        return make_global(local_batch)
+    start = tf.cast(ctx.replica_id_in_sync_group, tf.int32) * local_batch
+    full = make_global(local_batch * n)
+    return tf.nest.map_structure(lambda t: t[start:start + local_batch], full)
+
+
+def _variables(*parts):
+    out, seen = [], set()
+    for part in parts:
+        for v in part:
+            key = id(v)
+            if key not in seen:
+                seen.add(key)
+                out.append(v)
+    return out
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class AdversarialModel(keras.Model):
+    """Two-player model: D step(s) then a G step per batch (see the module docstring).
+
+    Args:
+        generator: a Keras model G mapping `generator_inputs(...)` to samples.
+        discriminator: a Keras model D mapping `discriminator_inputs(...)` to logits
+            (or critic scores), shape `[batch, 1]` or `[batch]`.
+        latent_dim: size of z; by default read from G's (single) input.
+        n_critic: discriminator updates per generator update.
+        seed: seed of the stateless noise (with the step counter).
+        **kwargs: `keras.Model` arguments (`name`, ...).
+
+    Call `compile(d_optimizer=..., g_optimizer=...)` (defaults per subclass), then `fit`
+    on a dataset of real batches (`x` or `(x, y)`).
+    """
+
+    metric_names = ("d_loss", "g_loss")
+
+    def __init__(self, generator, discriminator, latent_dim=None, n_critic=1, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(generator, keras.Model) or not isinstance(discriminator, keras.Model):
+            raise KerasGenError("generator and discriminator must be keras.Model instances")
+        if int(n_critic) < 1:
+            raise KerasGenError(f"n_critic must be >= 1, got {n_critic}")
+        self.generator = generator
+        self.discriminator = discriminator
+        if latent_dim is None:
+            shape = generator.input_shape
+            if not (isinstance(shape, tuple) and isinstance(shape[-1], int)):
+                raise KerasGenError("cannot infer latent_dim from a generator with several inputs; pass latent_dim=")
+            latent_dim = shape[-1]
+        self.latent_dim = int(latent_dim)
+        self.n_critic = int(n_critic)
+        self.seed = int(seed)
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
+        self.d_optimizer = None
+        self.g_optimizer = None
+        # The sub-networks are functional models, already built; `call` runs G.
+        self.built = True
+
+    # === Keras plumbing ===
+    def call(self, inputs, training=False):
+        """G(inputs): lets `fit`/`predict` build and run the model."""
+        return self.generator(inputs, training=training)
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def default_optimizers(self):
+        """(d_optimizer, g_optimizer) used when `compile` is given none."""
+        return (
+            keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5),
+            keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5),
+        )
+
+    def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
+        """Sets the two optimizers and builds them against their variables in scope.
+
+        Building here, inside `strategy.scope()`, is what keeps two optimizers working
+        under `MirroredStrategy` (otherwise slots are created lazily in a replica
+        context and fit fails; keras-team/keras#19246).
+        """
+        if kwargs.get("loss") is not None or kwargs.get("optimizer") is not None:
+            raise KerasGenError("adversarial models take d_optimizer= and g_optimizer=, not optimizer=/loss=")
+        kwargs.pop("optimizer", None)
+        super().compile(optimizer=None, **kwargs)
+        d_default, g_default = self.default_optimizers()
+        d_opt = keras.optimizers.get(d_optimizer) if d_optimizer is not None else d_default
+        g_opt = keras.optimizers.get(g_optimizer) if g_optimizer is not None else g_default
+        if d_opt is g_opt:
+            raise KerasGenError("d_optimizer and g_optimizer must be two different optimizer objects")
+        self.d_optimizer, self.g_optimizer = d_opt, g_opt
+        with self.distribute_strategy.scope():
+            self.d_optimizer.build(self.d_trainable_variables)
+            self.g_optimizer.build(self.g_trainable_variables)
+
+    def get_compile_config(self):
+        if self.d_optimizer is None:
+            return {}
+        return {
+            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
+            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
+            "jit_compile": bool(self.jit_compile),
+        }
+
+    def compile_from_config(self, config):
+        if not config:
+            return
+        self.compile(
+            d_optimizer=keras.saving.deserialize_keras_object(config["d_optimizer"]),
+            g_optimizer=keras.saving.deserialize_keras_object(config["g_optimizer"]),
+            jit_compile=config.get("jit_compile", False),
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            generator=keras.saving.serialize_keras_object(self.generator),
+            discriminator=keras.saving.serialize_keras_object(self.discriminator),
+            latent_dim=self.latent_dim,
+            n_critic=self.n_critic,
+            seed=self.seed,
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
+        config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
+        return cls(**config)
+
+    # === Hooks (override in subclasses) ===
+    @property
+    def d_trainable_variables(self):
+        return _variables(self.discriminator.trainable_variables)
+
+    @property
+    def g_trainable_variables(self):
+        return _variables(self.generator.trainable_variables)
+
+    def unpack(self, data):
+        """(x_real, condition) from a dataset element: `x`, `(x,)` or `(x, y, ...)`."""
+        if isinstance(data, (tuple, list)):
+            return data[0], (data[1] if len(data) > 1 else None)
+        return data, None
+
+    def sample_latents(self, batch_size, seed):
+        """Latents for a batch of `batch_size` rows from a stateless `seed` (z ~ N(0, I))."""
+        seed = tf.random.experimental.stateless_fold_in(seed, LATENT_STREAM)
+        return tf.random.stateless_normal([batch_size, self.latent_dim], seed=seed)
+
+    def generator_inputs(self, latents, condition=None):
+        return latents
+
+    def discriminator_inputs(self, x, condition=None, latents=None):
+        return x
+
+    def discriminate(self, x, condition=None, latents=None, training=False):
+        """D's output for samples `x` (with the condition/latents D is shown)."""
+        return self.discriminator(self.discriminator_inputs(x, condition, latents), training=training)
+
+    def discriminator_loss(self, real_out, fake_out, batch):
+        """(per-example D loss `[batch]`, dict of per-example metric values)."""
+        raise NotImplementedError
+
+    def generator_loss(self, fake_out, batch):
+        """(per-example G loss `[batch]`, dict of per-example metric values)."""
+        raise NotImplementedError
+
+    def after_discriminator_update(self):
+        """Runs after every D update (WGAN clips the critic's weights here)."""
+
+    # === Noise ===
+    def step_seed(self, update):
+        """Stateless seed of one update of this step: (seed, G iteration, update index)."""
+        it = self.g_optimizer.iterations if self.g_optimizer is not None else tf.constant(0, tf.int64)
+        base = tf.stack([tf.constant(self.seed, tf.int64), tf.cast(it, tf.int64)])
+        return tf.random.experimental.stateless_fold_in(base, update)
+
+    # === Training ===
+    def _track(self, values):
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+
+    def _apply(self, optimizer, loss, variables, tape):
+        grads = tape.gradient(loss, variables)
+        optimizer.apply_gradients(zip(grads, variables))
+
+    def train_step(self, data):
+        x_real, condition = self.unpack(data)
+        local_batch = tf.shape(x_real)[0]
+
+        # --- D step(s): ascend V on real data and fresh fakes ---
+        for k in range(self.n_critic):
+            seed = self.step_seed(k)
+            latents = replica_rows(lambda b, s=seed: self.sample_latents(b, s), local_batch)
+            batch = {"x_real": x_real, "condition": condition, "latents": latents, "seed": seed}
+            with tf.GradientTape() as tape:
+                x_fake = self.generator(self.generator_inputs(latents, condition), training=True)
+                batch["x_fake"] = x_fake
+                real_out = self.discriminate(x_real, condition, None, training=True)
+                fake_out = self.discriminate(x_fake, condition, latents, training=True)
+                d_per_example, d_logs = self.discriminator_loss(real_out, fake_out, batch)
+                d_loss = global_mean(d_per_example)
+            self._apply(self.d_optimizer, d_loss, self.d_trainable_variables, tape)
+            self.after_discriminator_update()
+            self._track(dict(d_loss=d_per_example, **d_logs))
+
+        # --- G step: D fixed, descend the G loss on fresh latents ---
+        seed = self.step_seed(self.n_critic)
+        latents = replica_rows(lambda b, s=seed: self.sample_latents(b, s), local_batch)
+        batch = {"x_real": x_real, "condition": condition, "latents": latents, "seed": seed}
+        with tf.GradientTape() as tape:
+            x_fake = self.generator(self.generator_inputs(latents, condition), training=True)
+            batch["x_fake"] = x_fake
+            fake_out = self.discriminate(x_fake, condition, latents, training=True)
+            g_per_example, g_logs = self.generator_loss(fake_out, batch)
+            g_loss = global_mean(g_per_example)
+        self._apply(self.g_optimizer, g_loss, self.g_trainable_variables, tape)
+        self._track(dict(g_loss=g_per_example, **g_logs))
+        return {name: t.result() for name, t in self.trackers.items()}
+
+    def test_step(self, data):
+        raise KerasGenError(f"{type(self).__name__} has no evaluate(); use keras_gen.metrics on generate() samples")
+
+    # === Sampling and export ===
+    def generate(self, n, seed=None, condition=None, batch_size=1024):
+        """`n` samples G(z) as a NumPy array (inference mode), z from `sample_latents`."""
+        if seed is None:
+            seed = np.random.randint(0, 2**31 - 1)
+        latents = self.sample_latents(int(n), tf.constant([int(seed), 0], tf.int64))
+        out = []
+        for start in range(0, int(n), batch_size):
+            part = tf.nest.map_structure(lambda t: t[start:start + batch_size], latents)
+            cond = None if condition is None else condition[start:start + batch_size]
+            out.append(keras.ops.convert_to_numpy(
+                self.generator(self.generator_inputs(part, cond), training=False)))
+        return np.concatenate(out, axis=0)
+
+    def export_endpoints(self):
+        """The `(signature, fn, input_signature, output)` list `export` writes.
+
+        `generate`: z -> x through G; `discriminate`: x -> logits through D.
+        """
+        z_spec = [tf.TensorSpec((None, self.latent_dim), tf.float32, name="z")]
+        x_spec = [tf.TensorSpec((None,) + tuple(self.generator.output_shape[1:]), tf.float32, name="x")]
+        return [
+            ("generate", self.generator, z_spec, "x"),
+            ("discriminate", self.discriminator, x_spec, "logits"),
+        ]
+
+    def export(self, name, base_dir="saved_models", version=None, overwrite=False):
+        """Writes a TF-Serving SavedModel `<base_dir>/<name>/<version>/` (see export_endpoints)."""
+        from keras_gen.export import export_endpoints
+
+        return export_endpoints(name, self.export_endpoints(), base_dir=base_dir, version=version, overwrite=overwrite)
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class GAN(AdversarialModel):
+    """S3: the vanilla GAN, minimax D loss and a selectable G loss.
+
+    Args:
+        generator_loss: "non_saturating" (`-log D(G(z))`, the practical choice) or
+            "minimax" (`log(1 - D(G(z)))`, the game as written; saturates early).
+        (the rest as `AdversarialModel`)
+
+    Metrics: d_loss, g_loss, d_real = mean D(x), d_fake = mean D(G(z)) (probabilities).
+    Default optimizers: Adam(2e-4, beta_1=0.5) for both (Radford et al. 2016).
+    """
+
+    metric_names = ("d_loss", "g_loss", "d_real", "d_fake")
+
+    def __init__(self, generator, discriminator, generator_loss="non_saturating", **kwargs):
+        if generator_loss not in gan_losses.GENERATOR_LOSSES:
+            raise unknown_name("generator loss", generator_loss, gan_losses.GENERATOR_LOSSES)
+        super().__init__(generator, discriminator, **kwargs)
+        self.generator_loss_name = generator_loss
+
+    def get_config(self):
+        config = super().get_config()
+        config["generator_loss"] = self.generator_loss_name
+        return config
+
+    def discriminator_loss(self, real_out, fake_out, batch):
+        loss = gan_losses.minimax_discriminator_loss(real_out, fake_out)
+        return loss, {
+            "d_real": tf.sigmoid(gan_losses.per_example(real_out)),
+            "d_fake": tf.sigmoid(gan_losses.per_example(fake_out)),
+        }
+
+    def generator_loss(self, fake_out, batch):
+        return gan_losses.GENERATOR_LOSSES[self.generator_loss_name](fake_out), {}
