@@ -95,3 +95,25 @@ def test_killed_run_resumes_from_its_last_epoch(chorale_rolls, tmp_path, monkeyp
     assert _InterruptAfterFirstEpoch.epochs_begun == [1, 2]  # resumed, not restarted
     steps = int(np.ceil(len(train) / hp.batch_size))
     assert int(model.optimizer.iterations.numpy()) == 3 * steps
+
+
+def test_midi_folder_with_a_broken_file_is_reported(tmp_path, capsys):
+    import music21
+
+    folder = tmp_path / "midi"
+    folder.mkdir()
+    for path in piano_roll.bach_chorale_paths()[:3]:
+        score = music21.converter.parse(path)
+        score.write("midi", fp=str(folder / (os.path.basename(path).split(".")[0] + ".mid")))
+    (folder / "broken.mid").write_bytes(b"MThd\x00\x00\x00\x06 this is not a midi file")
+    from keras_gen import cli
+
+    code = cli.main(["reproduce", "group-meeting-autoencoder", "--midi-dir", str(folder), "--epochs", "1",
+                     "--n-seeds", "1", "--no-export", "--out", str(tmp_path / "run")])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "3 files parsed, 1 failed" in printed and "broken.mid" in printed
+    record = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert record["data"]["files_failed"] == 1
+    assert record["data"]["failed_files"][0]["file"].endswith("broken.mid")
+    assert record["n_train"] > 0 and record["n_test"] > 0
