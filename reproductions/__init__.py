@@ -14,4 +14,5 @@ REPRODUCTIONS = {
         "reproductions.group_meeting_autoencoder",
         "S1/C1: the exact 23,616-parameter conv autoencoder on Bach piano rolls; MSE and note F1 vs baselines",
     ),
+    "vae-mnist": ("reproductions.vae_mnist", "S12: VAE on binarised digits; held-out negative ELBO and IWAE NLL (k=500), samples"),
 }

@@ -26,6 +26,8 @@ from keras_gen.metrics.fid import (  # noqa: F401
 from keras_gen.metrics.mmd import gaussian_kernel, median_bandwidth, mmd2  # noqa: F401
 from keras_gen.metrics.toys import assign_to_modes, high_quality_share, mode_counts, modes_covered  # noqa: F401
 from keras_gen.metrics.digit_classifier import digit_classifier, digit_classifier_info, digit_features, digit_probs  # noqa: F401
+from keras_gen.metrics.likelihood import importance_sampled_bounds, iwae_nll, negative_elbo  # noqa: F401
+from keras_gen.metrics.disentanglement import mutual_information_gap  # noqa: F401
 
 _STREAMING = ("FrechetDistance", "InceptionScore", "MeanMMD2")
 
