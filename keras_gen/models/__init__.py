@@ -10,3 +10,4 @@ from keras_gen.models.cvae import CVAE  # noqa: F401
 from keras_gen.models.autoencoder_variants import (  # noqa: F401
     MaskingNoise, conv_autoencoder, dense_autoencoder, denoising_autoencoder, regularized_autoencoder, sparse_autoencoder,
 )
+from keras_gen.models.gmmn import GMMN  # noqa: F401
