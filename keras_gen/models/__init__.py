@@ -11,3 +11,4 @@ from keras_gen.models.autoencoder_variants import (  # noqa: F401
     MaskingNoise, conv_autoencoder, dense_autoencoder, denoising_autoencoder, regularized_autoencoder, sparse_autoencoder,
 )
 from keras_gen.models.gmmn import GMMN  # noqa: F401
+from keras_gen.models.rbm import RBM  # noqa: F401
