@@ -219,7 +219,7 @@ class RBM(keras.Model):
         return {"reconstruction_error": self.reconstruction_tracker.result()}
 
     # === Evaluation ===
-    def pseudo_log_likelihood(self, v, batch_size=256):
+    def pseudo_log_likelihood(self, v, batch_size=32):
         """Exact pseudo-log-likelihood sum_i log p(v_i | v_-i) per example (natural log).
 
         p(v_i | v_-i) = sigmoid(F(v with bit i flipped) - F(v)), summed over all bits
