@@ -16,4 +16,6 @@ REPRODUCTIONS = {
     ),
     "vae-mnist": ("reproductions.vae_mnist", "S12: VAE on binarised digits; held-out negative ELBO and IWAE NLL (k=500), samples"),
     "gan-1d-equilibrium": ("reproductions.gan_1d_equilibrium", "C2: vanilla GAN on a 1-D Gaussian; mean D on real and generated samples ends at 1/2 (3 seeds)"),
+    "gmmn": ("reproductions.gmmn", "C11/S16: GMMN on toy_ring8 (and digits); held-out MMD² vs the real-vs-real floor"),
+    "rbm-digits": ("reproductions.rbm_digits", "C12/S17: Bernoulli RBM by CD-1 on binarised digits; held-out pseudo-log-likelihood and reconstruction error per epoch"),
 }
