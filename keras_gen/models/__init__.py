@@ -7,6 +7,7 @@ from keras_gen.models.mlp_gan import mlp_discriminator, mlp_generator  # noqa: F
 from keras_gen.models.piano_roll_gan import piano_roll_critic, piano_roll_generator  # noqa: F401
 from keras_gen.models.vae import VAE, conv_decoder, conv_encoder, mlp_decoder, mlp_encoder  # noqa: F401
 from keras_gen.models.cvae import CVAE  # noqa: F401
+from keras_gen.models.aae import AAE, deterministic_encoder, latent_discriminator  # noqa: F401
 from keras_gen.models.autoencoder_variants import (  # noqa: F401
     MaskingNoise, conv_autoencoder, dense_autoencoder, denoising_autoencoder, regularized_autoencoder, sparse_autoencoder,
 )

@@ -20,7 +20,8 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gen.errors import KerasGenError
-from keras_gen.models.vae import VAE, export_functions
+from keras_gen.export import export_endpoints
+from keras_gen.models.vae import VAE
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -102,11 +103,11 @@ class CVAE(VAE):
             z = tf.random.stateless_normal(tf.stack([tf.shape(label)[0], self.latent_dim]), seed=tf.stack([seed, 0]))
             return decode(z, label)
 
-        return export_functions(
+        return export_endpoints(
             name,
-            [("generate", generate, [label_spec, seed_spec]), ("encode", encode, [x_spec, label_spec]),
-             ("decode", decode, [z_spec, label_spec])],
-            track=[self.encoder, self.decoder], base_dir=base_dir, version=version, overwrite=overwrite,
+            [("generate", generate, [label_spec, seed_spec], None), ("encode", encode, [x_spec, label_spec], None),
+             ("decode", decode, [z_spec, label_spec], None)],
+            base_dir=base_dir, version=version, overwrite=overwrite,
         )
 
     # === Config ===

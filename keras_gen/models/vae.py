@@ -268,6 +268,8 @@ class VAE(keras.Model):
     def export(self, name="vae", base_dir="saved_models", version=None, overwrite=False):
         """SavedModel with signatures `encode` (x -> z_mean, z_log_var; also serving_default),
         `decode` (z -> x_mean), `generate` (n, seed -> x_mean) and `reconstruct` (x -> x_mean)."""
+        from keras_gen.export import export_endpoints
+
         x_spec = tf.TensorSpec((None,) + tuple(self.encoder.inputs[0].shape[1:]), tf.float32, name="x")
         z_spec = tf.TensorSpec((None, self.latent_dim), tf.float32, name="z")
         n_spec = tf.TensorSpec((), tf.int32, name="n")
@@ -287,11 +289,11 @@ class VAE(keras.Model):
         def reconstruct(x):
             return {"x_mean": self(x, training=False)}
 
-        return export_functions(
+        return export_endpoints(
             name,
-            [("encode", encode, [x_spec]), ("decode", decode, [z_spec]),
-             ("generate", generate, [n_spec, seed_spec]), ("reconstruct", reconstruct, [x_spec])],
-            track=[self.encoder, self.decoder], base_dir=base_dir, version=version, overwrite=overwrite,
+            [("encode", encode, [x_spec], None), ("decode", decode, [z_spec], None),
+             ("generate", generate, [n_spec, seed_spec], None), ("reconstruct", reconstruct, [x_spec], None)],
+            base_dir=base_dir, version=version, overwrite=overwrite,
         )
 
     # === Config ===
@@ -316,35 +318,20 @@ class VAE(keras.Model):
         return cls(**config)
 
 
-def export_functions(name, endpoints, track, base_dir="saved_models", version=None, overwrite=False):
-    """Writes `<base_dir>/<name>/<version>/`, a SavedModel with one signature per function.
-
-    Same layout and versioning as `keras_gen.export.export_endpoints`; this variant takes
-    plain functions returning dicts of tensors plus the Keras models whose variables they
-    use (`track`), which signatures with several named outputs need.
+def export_functions(name, endpoints, track=(), base_dir="saved_models", version=None, overwrite=False):
+    """`keras_gen.export.export_endpoints` for functions returning dicts of tensors.
 
     Args:
         endpoints: list of `(signature_name, fn, input_signature)`; the first one is also
             `serving_default`.
-        track: Keras models/layers whose variables the functions use.
+        track: ignored (kept for callers written against an earlier version: the export
+            archive finds the variables the functions use by itself).
     """
-    import os
+    from keras_gen.export import export_endpoints
 
-    from keras_gen.export import next_version
-
-    model_dir = os.path.join(base_dir, name)
-    version = next_version(model_dir) if version is None else int(version)
-    path = os.path.join(model_dir, str(version))
-    if os.path.exists(path) and not overwrite:
-        raise KerasGenError(f"export target {path} already exists; pass another version or overwrite=True")
-    archive = keras.export.ExportArchive()
-    for obj in track:
-        archive.track(obj)
-    for sig_name, fn, input_signature in endpoints:
-        archive.add_endpoint(sig_name, tf.function(fn), input_signature=input_signature)
-    os.makedirs(model_dir, exist_ok=True)
-    archive.write_out(path, verbose=False)
-    return path
+    del track
+    return export_endpoints(name, [(n, fn, sig, None) for n, fn, sig in endpoints], base_dir=base_dir,
+                            version=version, overwrite=overwrite)
 
 
 def _prior_sample(n, latent_dim, seed=None):

@@ -108,8 +108,9 @@ def test_bad_arguments():
 
 
 def test_export_reloads_without_keras_gen(tmp_path):
-    from keras_gen.models.vae import export_functions
     import tensorflow as tf
+
+    from keras_gen.export import export_endpoints
 
     def endpoint(net, key):  # a closure: default arguments would become signature inputs
         return lambda x: {key: net(x, training=False)}
@@ -118,9 +119,9 @@ def test_export_reloads_without_keras_gen(tmp_path):
     for kind in ("denoising_masking", "conv"):
         model = BUILDERS[kind]()
         spec = tf.TensorSpec((None, 8, 8, 1), tf.float32, name="x")
-        paths[kind] = export_functions(kind, [("reconstruct", endpoint(model, "x_rec"), [spec]),
-                                              ("encode", endpoint(encoder_of(model), "code"), [spec])],
-                                       track=[model], base_dir=str(tmp_path))
+        paths[kind] = export_endpoints(kind, [("reconstruct", model, [spec], "x_rec"),
+                                              ("encode", endpoint(encoder_of(model), "code"), [spec], None)],
+                                       base_dir=str(tmp_path))
         np.save(tmp_path / f"{kind}.npy", model.predict(X[:3], verbose=0))
     script = textwrap.dedent(f"""
         import json, sys
