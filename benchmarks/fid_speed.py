@@ -10,8 +10,15 @@ feature sets (d = 2048 like Inception's pool layer):
 The machine's speed drifts within minutes, so the two are timed alternately, `--repeats`
 times each, and the medians and their ratio are printed.
 
-    PYTHONPATH=. python benchmarks/fid_speed.py [--dim 2048] [--samples 4096] [--repeats 3]
+`--blas-threads N` runs both with N OpenBLAS threads (needs `threadpoolctl`, which
+scikit-learn installs). On a machine whose cores are busy with other work, threaded
+LAPACK eigensolvers slow down several-fold (their tridiagonalisation synchronises
+threads at every column), more than `sqrtm`'s Schur code does, so quote the thread
+count with the speedup.
+
+    PYTHONPATH=. python benchmarks/fid_speed.py [--dim 2048] [--samples 4096] [--repeats 3] [--blas-threads 1]
 """
+import contextlib
 import argparse
 import os
 import time
@@ -50,10 +57,22 @@ def main():
     parser.add_argument("--samples", type=int, default=4096)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--blas-threads", type=int, default=0, help="BLAS threads for both (0: leave as is)")
     args = parser.parse_args()
+    limit = contextlib.nullcontext()
+    if args.blas_threads > 0:
+        import threadpoolctl
+
+        limit = threadpoolctl.threadpool_limits(args.blas_threads, user_api="blas")
+    with limit:
+        measure(args)
+
+
+def measure(args):
 
     print(f"numpy {np.__version__}, scipy {scipy.__version__}, cpus {os.cpu_count()}, "
-          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, "
+          f"--blas-threads {args.blas_threads or 'unchanged'}, load average {os.getloadavg()[0]:.1f}")
     fa, fb = make_features(args.samples, args.dim, args.seed)
     mu_a, sigma_a = feature_moments(fa)
     mu_b, sigma_b = feature_moments(fb)
