@@ -20,6 +20,10 @@ reconstruction averaged over the importance samples) and `test_iwae_nll` (-L_k, 
 IWAE bound with k = `iwae_k` >= 200, an upper bound on the true NLL). The issue's
 target is `test_iwae_nll` <= 105.
 
+Measured with the defaults (seed 0; 6.5 min wall on the shared 2-core CPU, early
+stop at epoch 163, best 143): test IWAE NLL 98.2 nats (k = 500), test negative ELBO
+106.3 nats.
+
 Figures: `samples.png` (decoder means of prior samples), `reconstructions.png` (test
 digits above their reconstructions), `training.png` (negative ELBO per epoch), and
 `latent_manifold.png` when `latent_dim` = 2 (the decoder over a grid of Gaussian
@@ -243,6 +247,7 @@ def export(out, base_dir="saved_models", version=None):
     """Exports the trained VAE in `out` (signatures encode, decode, generate)."""
     import keras
 
+    import keras_gen.models.vae  # noqa: F401 - registers the class for loading
     from keras_gen.errors import MissingFileError
 
     path = os.path.join(out, "vae.keras")
