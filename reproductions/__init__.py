@@ -22,4 +22,7 @@ REPRODUCTIONS = {
     "gan-1d-equilibrium": ("reproductions.gan_1d_equilibrium", "C2: vanilla GAN on a 1-D Gaussian; mean D on real and generated samples ends at 1/2 (3 seeds)"),
     "gmmn": ("reproductions.gmmn", "C11/S16: GMMN on toy_ring8 (and digits); held-out MMD² vs the real-vs-real floor"),
     "rbm-digits": ("reproductions.rbm_digits", "C12/S17: Bernoulli RBM by CD-1 on binarised digits; held-out pseudo-log-likelihood and reconstruction error per epoch"),
+    "optimal-discriminator": ("reproductions.optimal_discriminator", "C3: D* = p_data/(p_data+p_g) and V(G,D*) = 2JS - 2log2 on a grid; a fitted discriminator vs D*"),
+    "disjoint-supports": ("reproductions.disjoint_supports", "C4: parallel lines; JS = log 2, KL = inf, W1 = |theta|; WGAN critic tracks |theta|, saturated D gives no gradient"),
+    "minmax-vs-maxmin": ("reproductions.minmax_vs_maxmin", "C13: V = x*y; simultaneous steps spiral out by sqrt(1+lr^2), alternating ones orbit; minmax != maxmin"),
 }
