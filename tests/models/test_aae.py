@@ -83,6 +83,7 @@ def test_compile_needs_three_optimizers_and_likelihood_is_checked():
         small_aae(likelihood="laplace")
 
 
+@pytest.mark.slow  # a fresh TensorFlow subprocess
 def test_config_round_trip_keras_file_and_export(tmp_path):
     model = small_aae(seed=2)
     model.compile()

@@ -107,6 +107,7 @@ def test_bad_arguments():
         regularized_autoencoder((8, 8, 1), l2=-1.0)
 
 
+@pytest.mark.slow  # a fresh TensorFlow subprocess
 def test_export_reloads_without_keras_gen(tmp_path):
     import tensorflow as tf
 

@@ -77,6 +77,7 @@ def test_config_round_trip_and_keras_file(tmp_path):
     np.testing.assert_allclose(loaded.generate(3, 1, seed=4).numpy(), model.generate(3, 1, seed=4).numpy(), atol=1e-6)
 
 
+@pytest.mark.slow  # a fresh TensorFlow subprocess
 def test_export_reloads_without_keras_gen(tmp_path):
     model = small_cvae()
     path = model.export("cvae", base_dir=str(tmp_path))

@@ -111,6 +111,7 @@ def test_config_round_trip_and_keras_file(tmp_path):
     loaded.fit(X, batch_size=16, epochs=1, verbose=0)  # compiled on load, trains on
 
 
+@pytest.mark.slow  # a fresh TensorFlow subprocess
 def test_export_reloads_without_keras_gen(tmp_path):
     model = small_vae()
     path = model.export("vae", base_dir=str(tmp_path))
