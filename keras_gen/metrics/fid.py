@@ -17,7 +17,8 @@
   Any factor `S_a = F F^T` gives a matrix `F^T S_b F` with the same eigenvalues; the
   Cholesky factor is the cheapest and is used when a covariance is positive definite,
   the eigendecomposition square root otherwise (see `trace_sqrt_product`). Real, stable,
-  and 5-10x faster than `sqrtm` at d = 2048 (`benchmarks/fid_speed.py`).
+  and faster than `sqrtm` at d = 2048 (`benchmarks/fid_speed.py`: 7.4x with one BLAS
+  thread, 4-5x with two OpenBLAS threads on a 2-core machine busy with other jobs).
 * Inception score (Salimans et al., 2016): `IS = exp(E_x KL(p(y|x) || p(y)))`, between 1
   (every sample gets the same class distribution) and K (confident and uniform over K
   classes), averaged over `splits` disjoint parts of the samples.
