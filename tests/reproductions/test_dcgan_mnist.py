@@ -11,7 +11,7 @@ from reproductions import dcgan_mnist
 @pytest.mark.slow
 def test_dcgan_mnist_tiny_run(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_GEN_DATA_DIR", str(tmp_path / "data"))
-    hp = dcgan_mnist.HParams(epochs=2, width=4, latent_dim=8, n_samples=200, grid_every=1, classifier_epochs=1,
+    hp = dcgan_mnist.HParams(epochs=2, g_width=4, d_width=4, latent_dim=8, n_samples=200, grid_every=1, classifier_epochs=1,
                              out=str(tmp_path / "run"), export_dir=str(tmp_path / "saved_models"))
     m = dcgan_mnist.run(hp)
     assert 1.0 <= m["inception_score"] <= 10.0 and m["real_test_inception_score"] > m["inception_score"] - 10
