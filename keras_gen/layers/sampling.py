@@ -14,6 +14,8 @@ Without a step (inference, `generate`) it draws ordinary seeded noise.
 import keras
 import tensorflow as tf
 
+from keras_gen.training.strategy import replica_rows
+
 
 def replica_slice_normal(local_shape, seed, step, dtype=tf.float32):
     """Standard normal noise of `local_shape` for this replica's slice of the global batch.
@@ -24,16 +26,12 @@ def replica_slice_normal(local_shape, seed, step, dtype=tf.float32):
     the whole draw, so the noise of a global example does not depend on the replica
     count (when the global batch divides evenly, as with `drop_remainder=True`).
     """
-    ctx = tf.distribute.get_replica_context()
-    n_replicas = ctx.num_replicas_in_sync if ctx is not None else 1
-    replica = ctx.replica_id_in_sync_group if ctx is not None else 0
     local_shape = tf.convert_to_tensor(local_shape, tf.int32)
-    local_batch = local_shape[0]
-    global_shape = tf.concat([[local_batch * n_replicas], local_shape[1:]], axis=0)
     seeds = tf.stack([tf.cast(seed, tf.int64), tf.cast(step, tf.int64)])
-    eps = tf.random.stateless_normal(global_shape, seed=seeds, dtype=dtype)
-    start = tf.cast(replica, tf.int32) * local_batch
-    return eps[start : start + local_batch]
+    return replica_rows(
+        lambda b: tf.random.stateless_normal(tf.concat([[b], local_shape[1:]], axis=0), seed=seeds, dtype=dtype),
+        local_shape[0],
+    )
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")

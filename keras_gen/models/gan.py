@@ -37,27 +37,12 @@ import tensorflow as tf
 
 from keras_gen.errors import KerasGenError, unknown_name
 from keras_gen.losses import gan as gan_losses
-from keras_gen.training.strategy import global_mean
+from keras_gen.training.strategy import global_mean, replica_rows  # noqa: F401 (replica_rows re-exported)
 
 # Fold-in constants that separate the random streams of one update.
 LATENT_STREAM = 0
 PENALTY_STREAM = 1
 CONDITION_STREAM = 2
-
-
-def replica_rows(make_global, local_batch):
-    """Draws a global batch with `make_global(global_batch)` and keeps this replica's rows.
-
-    `make_global` returns a tensor or a nest of tensors whose first axis is the batch.
-    Outside a replica context (or with one replica) it is `make_global(local_batch)`.
-    """
-    ctx = tf.distribute.get_replica_context()
-    n = 1 if ctx is None else ctx.num_replicas_in_sync
-    if n == 1:
-        return make_global(local_batch)
-    start = tf.cast(ctx.replica_id_in_sync_group, tf.int32) * local_batch
-    full = make_global(local_batch * n)
-    return tf.nest.map_structure(lambda t: t[start:start + local_batch], full)
 
 
 def _variables(*parts):

@@ -34,18 +34,15 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gen.errors import KerasGenError
+from keras_gen.training.strategy import replica_rows
 
 
 def _replica_slice_uniform(local_shape, seed):
     """Uniform [0, 1) noise of `local_shape` for this replica's rows of the global batch."""
-    ctx = tf.distribute.get_replica_context()
-    n = ctx.num_replicas_in_sync if ctx is not None else 1
-    replica = ctx.replica_id_in_sync_group if ctx is not None else 0
     local_shape = tf.convert_to_tensor(local_shape, tf.int32)
-    global_shape = tf.concat([[local_shape[0] * n], local_shape[1:]], axis=0)
-    u = tf.random.stateless_uniform(global_shape, seed=seed)
-    start = tf.cast(replica, tf.int32) * local_shape[0]
-    return u[start:start + local_shape[0]]
+    return replica_rows(
+        lambda b: tf.random.stateless_uniform(tf.concat([[b], local_shape[1:]], axis=0), seed=seed), local_shape[0]
+    )
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")

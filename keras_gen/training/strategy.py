@@ -71,3 +71,24 @@ def jit_compile_for(strategy):
     issue about variables on other devices), so compile only for a single replica.
     """
     return strategy.num_replicas_in_sync == 1
+
+
+def replica_rows(make_global, local_batch):
+    """Draws a global batch with `make_global(global_batch)` and keeps this replica's rows.
+
+    The noise of every model (latents, reparameterisation eps, Gibbs uniforms, penalty
+    interpolation weights) goes through here: drawn statelessly for the whole global
+    batch and sliced to rows `[r * local_batch, (r + 1) * local_batch)` of replica `r`,
+    so a global example gets the same noise whatever the replica count (when the global
+    batch divides evenly, as with `drop_remainder=True`).
+
+    `make_global` returns a tensor or a nest of tensors whose first axis is the batch.
+    Outside a replica context (or with one replica) it is `make_global(local_batch)`.
+    """
+    ctx = tf.distribute.get_replica_context()
+    n = 1 if ctx is None else ctx.num_replicas_in_sync
+    if n == 1:
+        return make_global(local_batch)
+    start = tf.cast(ctx.replica_id_in_sync_group, tf.int32) * local_batch
+    full = make_global(local_batch * n)
+    return tf.nest.map_structure(lambda t: t[start:start + local_batch], full)
