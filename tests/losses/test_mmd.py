@@ -1,8 +1,4 @@
 """MMD² loss against a brute-force NumPy double loop; gradients; the multi-replica form."""
-import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
@@ -11,6 +7,7 @@ import tensorflow as tf
 
 from keras_gen.errors import KerasGenError
 from keras_gen.losses import mmd
+from tests.helpers import run_fresh_python
 
 
 def brute_force_mmd2(x, y, bandwidths, unbiased):
@@ -136,11 +133,7 @@ _TWO_REPLICAS = textwrap.dedent(
 
 @pytest.mark.slow
 def test_replica_mmd2_two_replicas_equal_global_batch():
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=os.getcwd())
-    out = subprocess.run([sys.executable, "-c", _TWO_REPLICAS], capture_output=True, text=True, env=env,
-                         timeout=300)
-    assert out.returncode == 0, out.stderr[-3000:]
-    r = json.loads(out.stdout.strip().splitlines()[-1])
+    r = run_fresh_python(_TWO_REPLICAS)
     # Each replica sees the global batch's MMD², and the summed gradients are its gradient.
     np.testing.assert_allclose(r["values"], [r["ref"]] * 2, rtol=1e-12)
     np.testing.assert_allclose(r["grad"], r["ref_grad"], rtol=1e-10)

@@ -1,9 +1,6 @@
 """AAE: the three phases against NumPy and in isolation, config/.keras round-trips,
 export reloaded without keras_gen, 2 replicas == 1 replica."""
-import json
 import os
-import subprocess
-import sys
 import textwrap
 
 import keras
@@ -14,6 +11,7 @@ import tensorflow as tf
 from keras_gen.errors import KerasGenError
 from keras_gen.models.aae import AAE, aggregate_posterior_moments, deterministic_encoder, latent_discriminator
 from keras_gen.models.vae import mlp_decoder
+from tests.helpers import run_fresh_python
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 X = (np.random.default_rng(0).random((32, 6, 6, 1)) > 0.5).astype(np.float32)
@@ -104,12 +102,7 @@ def test_config_round_trip_keras_file_and_export(tmp_path):
         print(json.dumps({{"z": z.numpy().tolist(), "g": list(g.shape), "d": list(d.shape),
                           "keras_gen_loaded": "keras_gen" in sys.modules}}))
     """)
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    env.pop("PYTHONPATH", None)
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=str(tmp_path),
-                         timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
-    got = json.loads(out.stdout.strip().splitlines()[-1])
+    got = run_fresh_python(script, cwd=str(tmp_path), without_keras_gen=True)
     assert not got["keras_gen_loaded"] and got["g"] == [4, 6, 6, 1] and got["d"] == [2, 6, 6, 1]
     np.testing.assert_allclose(got["z"], model.encode(np.ones((2, 6, 6, 1), np.float32)).numpy(), atol=1e-5)
 
@@ -143,8 +136,5 @@ DISTRIBUTED = textwrap.dedent("""
 
 @pytest.mark.slow
 def test_two_replicas_match_one_replica():
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=ROOT)
-    out = subprocess.run([sys.executable, "-c", DISTRIBUTED], capture_output=True, text=True, env=env, timeout=300)
-    assert out.returncode == 0, out.stderr[-3000:]
-    got = json.loads(out.stdout.strip().splitlines()[-1])
+    got = run_fresh_python(DISTRIBUTED)
     assert got["replicas"] == [1, 2] and got["max_weight_diff"] < 1e-5, got

@@ -1,9 +1,5 @@
 """S2 autoencoder variants: plain compile/fit, noise in training only, the penalties'
 values against their formulas, config/.keras round-trips, export reload."""
-import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import keras
@@ -20,6 +16,7 @@ from keras_gen.models.autoencoder_variants import (
     regularized_autoencoder,
     sparse_autoencoder,
 )
+from tests.helpers import run_fresh_python
 
 X = np.random.default_rng(0).random((32, 8, 8, 1)).astype(np.float32)
 BUILDERS = {
@@ -136,12 +133,7 @@ def test_export_reloads_without_keras_gen(tmp_path):
         out["keras_gen_loaded"] = "keras_gen" in sys.modules
         print(json.dumps(out))
     """)
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    env.pop("PYTHONPATH", None)
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=str(tmp_path),
-                         timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
-    got = json.loads(out.stdout.strip().splitlines()[-1])
+    got = run_fresh_python(script, cwd=str(tmp_path), without_keras_gen=True)
     assert not got["keras_gen_loaded"]
     assert got["denoising_masking"] < 1e-5 and got["conv"] < 1e-5
     assert got["conv_code"] == [3, 4]

@@ -1,9 +1,5 @@
 """CVAE: label conditioning in the train step, generate(n, label), config and .keras
 round-trips, export reloaded without keras_gen."""
-import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import keras
@@ -14,6 +10,7 @@ import tensorflow as tf
 from keras_gen.errors import KerasGenError
 from keras_gen.models.cvae import CVAE
 from keras_gen.models.vae import mlp_decoder, mlp_encoder
+from tests.helpers import run_fresh_python
 
 RNG = np.random.default_rng(0)
 X = (RNG.random((32, 6, 6, 1)) > 0.5).astype(np.float32)
@@ -91,12 +88,7 @@ def test_export_reloads_without_keras_gen(tmp_path):
         print(json.dumps({{"sigs": sorted(m.signatures.keys()), "g": list(g.shape), "z": list(z.shape),
                           "d": d.numpy().tolist(), "keras_gen_loaded": "keras_gen" in sys.modules}}))
     """)
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    env.pop("PYTHONPATH", None)
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=str(tmp_path),
-                         timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
-    got = json.loads(out.stdout.strip().splitlines()[-1])
+    got = run_fresh_python(script, cwd=str(tmp_path), without_keras_gen=True)
     assert {"generate", "encode", "decode"} <= set(got["sigs"]) and not got["keras_gen_loaded"]
     assert got["g"] == [3, 6, 6, 1] and got["z"] == [2, 2]
     np.testing.assert_allclose(got["d"], model.decode(np.zeros((2, 2), np.float32), [1, 2]).numpy(), atol=1e-6)

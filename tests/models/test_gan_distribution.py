@@ -4,7 +4,7 @@ Runs in a subprocess: the 2 logical CPU devices must exist before TensorFlow ini
 """
 import pytest
 
-from tests.models.gan_helpers import run_fresh_python
+from tests.helpers import run_fresh_python
 
 SCRIPT = """
 import json

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from keras_gen.models import GAN, WGAN, WGANGP, dcgan_discriminator, dcgan_generator
-from tests.models.gan_helpers import run_fresh_python, tiny_players, toy_data
+from tests.helpers import run_fresh_python
+from tests.models.gan_helpers import tiny_players, toy_data
 
 
 @pytest.mark.slow

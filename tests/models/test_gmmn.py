@@ -1,8 +1,5 @@
 """GMMN (S16): the MMD² training step, learning a 1-D Gaussian, config, export, 2 replicas."""
-import json
 import os
-import subprocess
-import sys
 import textwrap
 
 import keras
@@ -12,6 +9,7 @@ import tensorflow as tf
 
 from keras_gen.errors import KerasGenError
 from keras_gen.models.gmmn import GMMN
+from tests.helpers import run_fresh_python
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -104,12 +102,7 @@ def test_export_reloads_without_keras_gen(tmp_path):
         out = m.signatures["generate"](z=tf.constant(np.load({str(tmp_path / 'z.npy')!r})))
         print(json.dumps({{"x": out["x"].numpy().tolist(), "keras_gen_loaded": "keras_gen" in sys.modules}}))
     """)
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    env.pop("PYTHONPATH", None)
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
-                         cwd=str(tmp_path), timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
-    got = json.loads(out.stdout.strip().splitlines()[-1])
+    got = run_fresh_python(script, cwd=str(tmp_path), without_keras_gen=True)
     assert not got["keras_gen_loaded"]
     np.testing.assert_allclose(got["x"], model.generator(z).numpy(), atol=1e-5)
 
@@ -144,10 +137,7 @@ DISTRIBUTED = textwrap.dedent("""
 
 @pytest.mark.slow
 def test_two_replicas_match_one_replica():
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=ROOT)
-    out = subprocess.run([sys.executable, "-c", DISTRIBUTED], capture_output=True, text=True, env=env, timeout=300)
-    assert out.returncode == 0, out.stderr[-3000:]
-    got = json.loads(out.stdout.strip().splitlines()[-1])
+    got = run_fresh_python(DISTRIBUTED)
     assert got["replicas"] == [1, 2]
     assert got["max_weight_diff"] < 1e-5, got
     np.testing.assert_allclose(got["loss1"], got["loss2"], rtol=1e-5)

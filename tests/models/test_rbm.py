@@ -1,10 +1,7 @@
 """RBM (S17): exact gradient by enumeration vs CD with long chains, free energy,
 pseudo-likelihood, PCD, config, export, 2 replicas."""
 import itertools
-import json
 import os
-import subprocess
-import sys
 import textwrap
 
 import keras
@@ -14,6 +11,7 @@ import tensorflow as tf
 
 from keras_gen.errors import KerasGenError
 from keras_gen.models.rbm import RBM
+from tests.helpers import run_fresh_python
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DATA = np.array([[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 1, 1], [1, 0, 1, 0], [0, 1, 1, 1], [1, 1, 1, 0]], "float32")
@@ -189,12 +187,7 @@ def test_export_reloads_without_keras_gen(tmp_path):
                           "f": m.signatures["free_energy"](v=v)["free_energy"].numpy().tolist(),
                           "keras_gen_loaded": "keras_gen" in sys.modules}}))
     """)
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    env.pop("PYTHONPATH", None)
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
-                         cwd=str(tmp_path), timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
-    got = json.loads(out.stdout.strip().splitlines()[-1])
+    got = run_fresh_python(script, cwd=str(tmp_path), without_keras_gen=True)
     assert not got["keras_gen_loaded"]
     np.testing.assert_allclose(got["p_h"], rbm.hidden_probs(DATA).numpy(), atol=1e-6)
     np.testing.assert_allclose(got["f"], rbm.free_energy(DATA).numpy(), atol=1e-5)
@@ -228,10 +221,7 @@ DISTRIBUTED = textwrap.dedent("""
 
 @pytest.mark.slow
 def test_two_replicas_match_one_replica():
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=ROOT)
-    out = subprocess.run([sys.executable, "-c", DISTRIBUTED], capture_output=True, text=True, env=env, timeout=300)
-    assert out.returncode == 0, out.stderr[-3000:]
-    got = json.loads(out.stdout.strip().splitlines()[-1])
+    got = run_fresh_python(DISTRIBUTED)
     assert got["replicas"] == [1, 2]
     assert got["moved"] > 1e-3
     assert got["max_weight_diff"] < 1e-5, got

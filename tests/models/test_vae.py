@@ -1,9 +1,6 @@
 """VAE: the train step against an independent NumPy computation, config and .keras
 round-trips, export reloaded without keras_gen, and 2 replicas == 1 replica."""
-import json
 import os
-import subprocess
-import sys
 import textwrap
 
 import keras
@@ -13,6 +10,7 @@ import tensorflow as tf
 
 from keras_gen.errors import KerasGenError
 from keras_gen.models.vae import VAE, conv_decoder, conv_encoder, mlp_decoder, mlp_encoder
+from tests.helpers import run_fresh_python
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 X = (np.random.default_rng(0).random((32, 8, 8, 1)) > 0.6).astype(np.float32)
@@ -129,12 +127,7 @@ def test_export_reloads_without_keras_gen(tmp_path):
                           "x_mean": dec["x_mean"].numpy().tolist(), "gen_shape": list(gen["x_mean"].shape),
                           "keras_gen_loaded": "keras_gen" in sys.modules}}))
     """)
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    env.pop("PYTHONPATH", None)
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=str(tmp_path),
-                         timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
-    got = json.loads(out.stdout.strip().splitlines()[-1])
+    got = run_fresh_python(script, cwd=str(tmp_path), without_keras_gen=True)
     assert {"encode", "decode", "generate", "serving_default"} <= set(got["sigs"])
     assert not got["keras_gen_loaded"]
     mean, _ = model.encode(X[:4])
@@ -173,10 +166,7 @@ DISTRIBUTED = textwrap.dedent("""
 
 @pytest.mark.slow
 def test_two_replicas_match_one_replica():
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=ROOT)
-    out = subprocess.run([sys.executable, "-c", DISTRIBUTED], capture_output=True, text=True, env=env, timeout=300)
-    assert out.returncode == 0, out.stderr[-3000:]
-    got = json.loads(out.stdout.strip().splitlines()[-1])
+    got = run_fresh_python(DISTRIBUTED)
     assert got["replicas"] == [1, 2]
     assert got["max_weight_diff"] < 1e-5, got
     np.testing.assert_allclose(got["loss1"], got["loss2"], rtol=1e-5)
