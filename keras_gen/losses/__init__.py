@@ -16,3 +16,11 @@ from keras_gen.losses.penalties import (  # noqa: F401
 )
 from keras_gen.losses.vae import bernoulli_reconstruction, gaussian_kl, gaussian_log_density, gaussian_reconstruction  # noqa: F401
 from keras_gen.losses.mmd import mmd2, replica_mmd2  # noqa: F401
+from keras_gen.losses.fgan import (  # noqa: F401
+    F_DIVERGENCES,
+    FGAN_GENERATOR_LOSSES,
+    FDivergence,
+    fgan_discriminator_loss,
+    fgan_generator_loss,
+    get_divergence,
+)
