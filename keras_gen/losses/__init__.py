@@ -24,3 +24,4 @@ from keras_gen.losses.fgan import (  # noqa: F401
     fgan_generator_loss,
     get_divergence,
 )
+from keras_gen.losses.feature_matching import feature_matching_loss, replica_feature_matching_loss  # noqa: F401
