@@ -37,6 +37,8 @@ import tensorflow as tf
 
 from keras_gen.errors import KerasGenError, unknown_name
 from keras_gen.losses import gan as gan_losses
+from keras_gen.losses.feature_matching import replica_feature_matching_loss
+from keras_gen.models.feature_network import feature_network
 from keras_gen.training.strategy import global_mean, replica_rows  # noqa: F401 (replica_rows re-exported)
 
 # Fold-in constants that separate the random streams of one update.
@@ -299,11 +301,17 @@ class AdversarialModel(keras.Model):
 
 @keras.saving.register_keras_serializable(package="keras_gen")
 class GAN(AdversarialModel):
-    """S3: the vanilla GAN, minimax D loss and a selectable G loss.
+    """S3: the vanilla GAN, minimax D loss and a selectable G loss; S11's tricks.
 
     Args:
-        generator_loss: "non_saturating" (`-log D(G(z))`, the practical choice) or
-            "minimax" (`log(1 - D(G(z)))`, the game as written; saturates early).
+        generator_loss: "non_saturating" (`-log D(G(z))`, the practical choice),
+            "minimax" (`log(1 - D(G(z)))`, the game as written; saturates early) or
+            "feature_matching" (Salimans et al. 2016: `||E f(x) - E f(G(z))||²` over the
+            layer `feature_layer` of D, means over the global batch).
+        label_smoothing: s in [0, 1), one-sided label smoothing (Salimans et al. 2016):
+            real data gets the target 1 - s in D's loss; fakes keep 0, G is unchanged.
+        feature_layer: name of the layer of D whose (flattened) activations feature
+            matching compares; required by, and only used with, "feature_matching".
         (the rest as `AdversarialModel`)
 
     Metrics: d_loss, g_loss, d_real = mean D(x), d_fake = mean D(G(z)) (probabilities).
@@ -312,23 +320,44 @@ class GAN(AdversarialModel):
 
     metric_names = ("d_loss", "g_loss", "d_real", "d_fake")
 
-    def __init__(self, generator, discriminator, generator_loss="non_saturating", **kwargs):
-        if generator_loss not in gan_losses.GENERATOR_LOSSES:
-            raise unknown_name("generator loss", generator_loss, gan_losses.GENERATOR_LOSSES)
+    def __init__(self, generator, discriminator, generator_loss="non_saturating", label_smoothing=0.0,
+                 feature_layer=None, **kwargs):
+        choices = tuple(gan_losses.GENERATOR_LOSSES) + ("feature_matching",)
+        if generator_loss not in choices:
+            raise unknown_name("generator loss", generator_loss, choices)
+        if not 0.0 <= float(label_smoothing) < 1.0:
+            raise KerasGenError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
+        if (generator_loss == "feature_matching") != (feature_layer is not None):
+            raise KerasGenError("feature_layer= is required by, and only used with, generator_loss='feature_matching'")
         super().__init__(generator, discriminator, **kwargs)
         self.generator_loss_name = generator_loss
+        self.label_smoothing = float(label_smoothing)
+        self.feature_layer = feature_layer
+        # Built once; shares D's layers and weights (saved with D, not twice).
+        self._features = None if feature_layer is None else feature_network(discriminator, feature_layer)
 
     def get_config(self):
         config = super().get_config()
         config["generator_loss"] = self.generator_loss_name
+        config["label_smoothing"] = self.label_smoothing
+        config["feature_layer"] = self.feature_layer
         return config
 
     def discriminator_loss(self, real_out, fake_out, batch):
-        loss = gan_losses.minimax_discriminator_loss(real_out, fake_out)
+        loss = gan_losses.minimax_discriminator_loss(real_out, fake_out, real_label=1.0 - self.label_smoothing)
         return loss, {
             "d_real": tf.sigmoid(gan_losses.per_example(real_out)),
             "d_fake": tf.sigmoid(gan_losses.per_example(fake_out)),
         }
 
     def generator_loss(self, fake_out, batch):
-        return gan_losses.GENERATOR_LOSSES[self.generator_loss_name](fake_out), {}
+        if self._features is None:
+            return gan_losses.GENERATOR_LOSSES[self.generator_loss_name](fake_out), {}
+        condition = batch["condition"]
+        real = self._features(self.discriminator_inputs(batch["x_real"], condition, None), training=True)
+        fake = self._features(self.discriminator_inputs(batch["x_fake"], condition, batch["latents"]), training=True)
+        _, value = replica_feature_matching_loss(tf.stop_gradient(real), fake)
+        # `value` is the loss of the global batch, on every replica. Repeated over the
+        # local rows, `global_mean` turns it into value / num_replicas: the replicas'
+        # summed gradients are then the gradient of `value` (see replica_feature_matching_loss).
+        return value * tf.ones([tf.shape(fake)[0]], value.dtype), {}
