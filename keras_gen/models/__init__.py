@@ -15,3 +15,4 @@ from keras_gen.models.gmmn import GMMN  # noqa: F401
 from keras_gen.models.rbm import RBM  # noqa: F401
 from keras_gen.models.spectral_norm import spectral_normalize  # noqa: F401
 from keras_gen.models.feature_network import feature_network  # noqa: F401
+from keras_gen.models.fgan import FGAN  # noqa: F401
