@@ -45,7 +45,8 @@ def _model_endpoint(model, output_name):
     # tensor inputs.
     def endpoint(*args):
         out = model(list(args) if len(args) > 1 else args[0], training=False)
-        return {output_name: out}
+        # A model with named outputs (a dict) keeps its names as the signature's outputs.
+        return dict(out) if isinstance(out, dict) else {output_name: out}
 
     return endpoint
 
@@ -58,7 +59,7 @@ def _fn_endpoint(fn, output_name):
     return endpoint
 
 
-def export_endpoints(name, endpoints, base_dir=DEFAULT_BASE_DIR, version=None, overwrite=False):
+def export_endpoints(name, endpoints, base_dir=DEFAULT_BASE_DIR, version=None, overwrite=False, track=()):
     """Writes a SavedModel with one signature per endpoint.
 
     Args:
@@ -70,6 +71,8 @@ def export_endpoints(name, endpoints, base_dir=DEFAULT_BASE_DIR, version=None, o
         base_dir: the model base folder (TF Serving's `--model_base_path` parent).
         version: integer version; by default one more than the largest present.
         overwrite: allow replacing an existing version folder.
+        track: Keras models whose variables callables (not models) among the
+            endpoints use, e.g. `lambda x: D(x)["logit"]`.
 
     Returns:
         The path written, `<base_dir>/<name>/<version>`.
@@ -81,6 +84,10 @@ def export_endpoints(name, endpoints, base_dir=DEFAULT_BASE_DIR, version=None, o
         raise KerasGenError(f"export target {path} already exists; pass another version or overwrite=True")
     archive = keras.export.ExportArchive()
     tracked = set()
+    for model in track:
+        if id(model) not in tracked:
+            archive.track(model)
+            tracked.add(id(model))
     for sig_name, fn, input_signature, output_name in endpoints:
         if isinstance(fn, keras.Model):
             if id(fn) not in tracked:

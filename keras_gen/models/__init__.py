@@ -16,3 +16,7 @@ from keras_gen.models.rbm import RBM  # noqa: F401
 from keras_gen.models.spectral_norm import spectral_normalize  # noqa: F401
 from keras_gen.models.feature_network import feature_network  # noqa: F401
 from keras_gen.models.fgan import FGAN  # noqa: F401
+from keras_gen.models.cgan import CGAN  # noqa: F401
+from keras_gen.models.acgan import ACGAN  # noqa: F401
+from keras_gen.models.infogan import InfoGAN  # noqa: F401
+from keras_gen.models.bigan import BiGAN, bigan_discriminator, bigan_encoder  # noqa: F401

@@ -20,11 +20,25 @@ The rules of notes 003, and how each is met here:
 
 Samples are in [-1, 1] (tanh): scale real images x in [0, 1] to 2x - 1.
 
+Conditions and extra heads (for the conditional and representation GANs, S7-S10):
+
+    dcgan_generator(condition_dim=k)       inputs [z, y]: y (one-hot label, or InfoGAN's
+                                           codes) is concatenated to z before the
+                                           projection (CGAN, ACGAN, InfoGAN)
+    dcgan_discriminator(condition_dim=k)   inputs [x, y]: y is tiled to k constant
+                                           feature maps and concatenated to the image
+                                           channels, so every convolution sees it (CGAN)
+    dcgan_discriminator(heads={...})       outputs a dict {"logit": [b, 1], name: [b, units]}:
+                                           each head is its own last convolution on the
+                                           shared body (ACGAN's class logits, InfoGAN's Q)
+
 BatchNorm is `synchronized` so that under `MirroredStrategy` its batch statistics are
 those of the global batch (N replicas then compute what one replica would). For
 WGAN-GP, whose penalty is per example, build D with `normalization="layer"`.
 """
 import keras
+
+from keras_gen.layers.condition import TileCondition
 
 NORMALIZATIONS = ("batch", "layer", "none")
 LEAK = 0.2
@@ -58,15 +72,34 @@ def _norm(kind, name):
     return None
 
 
-def dcgan_generator(image_shape=(28, 28, 1), latent_dim=100, width=64, name="dcgan_generator"):
-    """The DCGAN generator G: z -> image in [-1, 1] (see the module table)."""
+def _check_condition_dim(condition_dim):
+    from keras_gen.errors import KerasGenError
+
+    if int(condition_dim) < 0:
+        raise KerasGenError(f"condition_dim must be >= 0, got {condition_dim}")
+    return int(condition_dim)
+
+
+def dcgan_generator(image_shape=(28, 28, 1), latent_dim=100, width=64, condition_dim=0, name="dcgan_generator"):
+    """The DCGAN generator G: z -> image in [-1, 1] (see the module table).
+
+    Args:
+        condition_dim: if > 0, G takes `[z, y]` with `y` of this width (a one-hot label or
+            codes), concatenated to z before the projection.
+    """
     image_shape = tuple(image_shape)
     n, base = _check_shape(image_shape)
+    condition_dim = _check_condition_dim(condition_dim)
     init = keras.initializers.RandomNormal(stddev=0.02)  # the paper's initialisation
     # === Layers ===
     z = keras.Input((latent_dim,), name="z")
+    inputs, h = z, z
+    if condition_dim:
+        y = keras.Input((condition_dim,), name="y")
+        inputs = [z, y]
+        h = keras.layers.Concatenate(name="z_y")([z, y])
     channels = width * 2 ** (n - 1)
-    h = keras.layers.Dense(base * base * channels, use_bias=False, kernel_initializer=init, name="projection")(z)
+    h = keras.layers.Dense(base * base * channels, use_bias=False, kernel_initializer=init, name="projection")(h)
     h = keras.layers.Reshape((base, base, channels), name="projection_reshape")(h)
     h = _norm("batch", "projection_bn")(h)
     h = keras.layers.ReLU(name="projection_relu")(h)
@@ -80,25 +113,41 @@ def dcgan_generator(image_shape=(28, 28, 1), latent_dim=100, width=64, name="dcg
                                      kernel_initializer=init, name="output_convt")(h)
     x = keras.layers.Activation("tanh", name="output_tanh")(h)
     # === Functional Model ===
-    return keras.Model(z, x, name=name)
+    return keras.Model(inputs, x, name=name)
 
 
-def dcgan_discriminator(image_shape=(28, 28, 1), width=64, normalization="batch", name="dcgan_discriminator"):
+def dcgan_discriminator(image_shape=(28, 28, 1), width=64, normalization="batch", condition_dim=0, heads=None,
+                        name="dcgan_discriminator"):
     """The DCGAN discriminator D: image -> one logit (see the module table).
 
     Args:
         normalization: "batch" (the DCGAN rule), or "layer"/"none" for a WGAN-GP critic.
+        condition_dim: if > 0, D takes `[x, y]`; y is tiled over the image and
+            concatenated to its channels (CGAN).
+        heads: optional `{name: units}`; D then returns a dict with "logit" and one
+            `[batch, units]` output per head, each a last convolution of its own on the
+            shared body (ACGAN's class logits, InfoGAN's Q network).
     """
-    from keras_gen.errors import unknown_name
+    from keras_gen.errors import KerasGenError, unknown_name
 
     if normalization not in NORMALIZATIONS:
         raise unknown_name("normalization", normalization, NORMALIZATIONS)
+    heads = dict(heads or {})
+    for head, units in heads.items():
+        if head == "logit" or not isinstance(units, int) or units < 1:
+            raise KerasGenError(f"heads must map names other than 'logit' to positive unit counts, got {head!r}: {units!r}")
     image_shape = tuple(image_shape)
     n, base = _check_shape(image_shape)
+    condition_dim = _check_condition_dim(condition_dim)
     init = keras.initializers.RandomNormal(stddev=0.02)
     # === Layers ===
     x = keras.Input(image_shape, name="x")
-    h = x
+    inputs, h = x, x
+    if condition_dim:
+        y = keras.Input((condition_dim,), name="y")
+        inputs = [x, y]
+        maps = TileCondition(image_shape[0], image_shape[1], name="y_tile")(y)
+        h = keras.layers.Concatenate(name="x_y")([x, maps])
     channels = width
     for i in range(n):
         h = keras.layers.Conv2D(channels, KERNEL, strides=2, padding="same", use_bias=(i == 0 or normalization == "none"),
@@ -107,7 +156,15 @@ def dcgan_discriminator(image_shape=(28, 28, 1), width=64, normalization="batch"
             h = _norm(normalization, f"down{i}_{normalization[0]}n")(h)
         h = keras.layers.LeakyReLU(negative_slope=LEAK, name=f"down{i}_lrelu")(h)
         channels *= 2
-    h = keras.layers.Conv2D(1, base, padding="valid", kernel_initializer=init, name="logit_conv")(h)
-    logits = keras.layers.Reshape((1,), name="logit")(h)
+    body = h
+    logits = keras.layers.Conv2D(1, base, padding="valid", kernel_initializer=init, name="logit_conv")(body)
+    logits = keras.layers.Reshape((1,), name="logit")(logits)
+    if not heads:
+        # === Functional Model ===
+        return keras.Model(inputs, logits, name=name)
+    outputs = {"logit": logits}
+    for head, units in heads.items():
+        out = keras.layers.Conv2D(units, base, padding="valid", kernel_initializer=init, name=f"{head}_conv")(body)
+        outputs[head] = keras.layers.Reshape((units,), name=head)(out)
     # === Functional Model ===
-    return keras.Model(x, logits, name=name)
+    return keras.Model(inputs, outputs, name=name)

@@ -16,7 +16,7 @@ Subclasses change the game through small hooks and never copy the step:
     sample_latents(batch_size, seed)        what G is fed (z; conditional GANs add labels
                                             or codes)  -- drawn for the *global* batch
     generator_inputs(latents, condition)    how latents and a condition enter G
-    discriminator_inputs(x, condition, latents)   what D sees (x; (x, y); (x, z))
+    discriminator_inputs(x, condition, latents, training)   what D sees (x; (x, y); (x, z))
     discriminator_loss(real_out, fake_out, batch) -> (per-example loss, metrics)
     generator_loss(fake_out, batch)               -> (per-example loss, metrics)
     after_discriminator_update()            e.g. weight clipping
@@ -195,12 +195,20 @@ class AdversarialModel(keras.Model):
     def generator_inputs(self, latents, condition=None):
         return latents
 
-    def discriminator_inputs(self, x, condition=None, latents=None):
+    def discriminator_inputs(self, x, condition=None, latents=None, training=False):
+        """What D is shown for samples `x`: x; (x, y) for CGAN; (x, z or E(x)) for BiGAN.
+
+        `latents` is None for real data and the generator's latents for fakes;
+        `training` is the mode of any network run here (BiGAN's encoder).
+        """
         return x
 
     def discriminate(self, x, condition=None, latents=None, training=False):
         """D's output for samples `x` (with the condition/latents D is shown)."""
-        return self.discriminator(self.discriminator_inputs(x, condition, latents), training=training)
+        x, condition, latents = tf.nest.map_structure(
+            lambda t: tf.convert_to_tensor(t, tf.float32) if isinstance(t, np.ndarray) else t, (x, condition, latents))
+        return self.discriminator(self.discriminator_inputs(x, condition, latents, training=training),
+                                  training=training)
 
     def discriminator_loss(self, real_out, fake_out, batch):
         """(per-example D loss `[batch]`, dict of per-example metric values)."""
@@ -275,7 +283,8 @@ class AdversarialModel(keras.Model):
         out = []
         for start in range(0, int(n), batch_size):
             part = tf.nest.map_structure(lambda t: t[start:start + batch_size], latents)
-            cond = None if condition is None else condition[start:start + batch_size]
+            cond = None if condition is None else tf.nest.map_structure(
+                lambda t: tf.convert_to_tensor(t[start:start + batch_size], tf.float32), condition)
             out.append(keras.ops.convert_to_numpy(
                 self.generator(self.generator_inputs(part, cond), training=False)))
         return np.concatenate(out, axis=0)
@@ -296,7 +305,12 @@ class AdversarialModel(keras.Model):
         """Writes a TF-Serving SavedModel `<base_dir>/<name>/<version>/` (see export_endpoints)."""
         from keras_gen.export import export_endpoints
 
-        return export_endpoints(name, self.export_endpoints(), base_dir=base_dir, version=version, overwrite=overwrite)
+        return export_endpoints(name, self.export_endpoints(), base_dir=base_dir, version=version, overwrite=overwrite,
+                                track=self.export_tracked())
+
+    def export_tracked(self):
+        """The networks whose variables the exported endpoints use."""
+        return [self.generator, self.discriminator]
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -354,8 +368,9 @@ class GAN(AdversarialModel):
         if self._features is None:
             return gan_losses.GENERATOR_LOSSES[self.generator_loss_name](fake_out), {}
         condition = batch["condition"]
-        real = self._features(self.discriminator_inputs(batch["x_real"], condition, None), training=True)
-        fake = self._features(self.discriminator_inputs(batch["x_fake"], condition, batch["latents"]), training=True)
+        real = self._features(self.discriminator_inputs(batch["x_real"], condition, None, training=True), training=True)
+        fake = self._features(self.discriminator_inputs(batch["x_fake"], condition, batch["latents"], training=True),
+                              training=True)
         _, value = replica_feature_matching_loss(tf.stop_gradient(real), fake)
         # `value` is the loss of the global batch, on every replica. Repeated over the
         # local rows, `global_mean` turns it into value / num_replicas: the replicas'
