@@ -61,17 +61,9 @@ class HParams:
 
 def _schedule(hp, steps):
     """Constant, then a cosine decay to 5% over the last `decay_fraction` of the steps."""
-    import keras
+    from keras_gen.training import HoldThenCosine
 
-    hold = int(steps * (1.0 - hp.decay_fraction))
-    decay = keras.optimizers.schedules.CosineDecay(hp.learning_rate, max(steps - hold, 1), alpha=0.05)
-
-    class HoldThenCosine(keras.optimizers.schedules.LearningRateSchedule):
-        def __call__(self, step):
-            step = keras.ops.cast(step, "float32")
-            return keras.ops.where(step < hold, hp.learning_rate, decay(keras.ops.maximum(step - hold, 0.0)))
-
-    return HoldThenCosine()
+    return HoldThenCosine(hp.learning_rate, steps, hp.decay_fraction, alpha=0.05)
 
 
 def train(hp, out):

@@ -20,10 +20,12 @@ class SampleGrid(keras.callbacks.Callback):
         value_range: range of the generator's outputs ((-1, 1) for tanh generators).
         prefix: file name prefix.
         plot_fn: `plot_fn(samples, path)` instead of the image grid (e.g. piano rolls).
+        generate_kwargs: more arguments of `model.generate` (e.g. `labels=` for a CGAN,
+            `codes=` for an InfoGAN).
     """
 
     def __init__(self, directory, every=1, n=100, ncols=10, seed=0, value_range=(-1.0, 1.0), prefix="samples",
-                 plot_fn=None):
+                 plot_fn=None, generate_kwargs=None):
         super().__init__()
         from keras_gen.errors import KerasGenError
 
@@ -37,6 +39,7 @@ class SampleGrid(keras.callbacks.Callback):
         self.value_range = tuple(value_range)
         self.prefix = prefix
         self.plot_fn = plot_fn
+        self.generate_kwargs = dict(generate_kwargs or {})
         self.paths = []
         self._last_written = None
         self._epochs = None
@@ -47,7 +50,7 @@ class SampleGrid(keras.callbacks.Callback):
     def _write(self, epoch):
         from keras_gen import plots
 
-        samples = self.model.generate(self.n, seed=self.seed)
+        samples = self.model.generate(self.n, seed=self.seed, **self.generate_kwargs)
         path = os.path.join(self.directory, f"{self.prefix}_epoch{epoch:04d}.png")
         if self.plot_fn is not None:
             self.plot_fn(samples, path)
