@@ -4,7 +4,8 @@ NumPy functions (arrays or tensors in, Python floats out, natural log):
 `entropy`, `cross_entropy`, `kl_divergence`, `js_divergence` (discrete distributions),
 `wasserstein_1d` (exact, samples), `mmd2` / `gaussian_kernel` (Gaussian-kernel MMD),
 `frechet_distance`, `inception_score`, `kernel_inception_distance` (feature scores),
-`modes_covered`, `high_quality_share` (toy mixtures).
+`modes_covered`, `high_quality_share` (toy mixtures), `linear_probe_accuracy` /
+`LogisticProbe` / `random_projection` (linear probes of representations).
 Keras `Metric` classes for accumulating over batches: `FrechetDistance`,
 `InceptionScore`, `MeanMMD2` (import TensorFlow on first use).
 """
@@ -39,3 +40,4 @@ def __getattr__(name):
 
         return getattr(streaming, name)
     raise AttributeError(f"module 'keras_gen.metrics' has no attribute {name!r}")
+from keras_gen.metrics.probe import LogisticProbe, linear_probe_accuracy, random_projection  # noqa: F401
