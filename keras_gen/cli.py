@@ -38,7 +38,8 @@ def _add_hparam_options(parser, hparams_cls):
     for field in dataclasses.fields(hparams_cls):
         flag = "--" + field.name.replace("_", "-")
         default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
-        help_text = field.metadata.get("help", "") + f" (default: {default!r})"
+        # argparse formats help with %; a literal % (e.g. "decays to 5%") must be doubled
+        help_text = (field.metadata.get("help", "") + f" (default: {default!r})").replace("%", "%%")
         if isinstance(default, bool):
             parser.add_argument(flag, dest=field.name, action=argparse.BooleanOptionalAction,
                                 default=default, help=help_text)

@@ -20,7 +20,7 @@ the samples settle. Then, on 1,000 generated digits:
   sizes).
 
 Writes `metrics.json`, `samples.png` (100 samples), `samples_epochNNNN.png` grids
-during training (`SampleGrid`), `class_shares.png`, and exports the generator and
+during training (`SampleGrid`), `class_shares.png`, the trained model `gan.keras`, and exports the generator and
 discriminator as `saved_models/dcgan_mnist/<version>/` (`generate`: z -> x in [-1, 1];
 `discriminate`).
 """
@@ -141,8 +141,19 @@ def plot_shares(shares, path):
     return plots.save(fig, path)
 
 
-def export(gan, hp):
-    return gan.export(EXPORT_NAME, base_dir=hp.export_dir)
+def export(out, base_dir="saved_models", version=None):
+    """Exports the DCGAN of the run in `out` again (signatures generate, discriminate)."""
+    import os
+
+    import keras
+
+    import keras_gen.models  # noqa: F401 - registers the classes for loading
+    from keras_gen.errors import MissingFileError
+
+    path = os.path.join(out, "gan.keras")
+    if not os.path.exists(path):
+        raise MissingFileError(f"no trained model at {path}; run `keras-gen reproduce {NAME} --out {out}` first")
+    return keras.models.load_model(path).export(EXPORT_NAME, base_dir=base_dir, version=version)
 
 
 def run(hp):
@@ -158,8 +169,9 @@ def run(hp):
 
     plots.sample_grid(fake[:100], f"{out}/samples.png", ncols=10, title="DCGAN samples")
     plot_shares(shares, f"{out}/class_shares.png")
+    gan.save(f"{out}/gan.keras")
     if hp.export:
-        metrics["export_path"] = export(gan, hp)
+        metrics["export_path"] = gan.export(EXPORT_NAME, base_dir=hp.export_dir)
     record = common.write_metrics(out, metrics, hp, started)
     print(f"domain FID {record['fid']:.3f} (real-vs-real floor {record['fid_real_floor']:.3f})")
     common.print_metrics(NAME, record, ["inception_score", "real_test_inception_score", "min_class_share", "fid",

@@ -91,6 +91,21 @@ def test_reproduce_help_lists_the_hparams(capsys):
         assert flag in out
 
 
+@pytest.mark.parametrize("name", sorted(__import__("reproductions").REPRODUCTIONS))
+def test_every_reproduction_has_a_working_help(name, capsys):
+    """Every HParams field becomes an option; help strings may contain % (argparse formats them)."""
+    import dataclasses
+    import importlib
+
+    module = importlib.import_module(__import__("reproductions").REPRODUCTIONS[name][0])
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["reproduce", name, "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for field in dataclasses.fields(module.HParams):
+        assert "--" + field.name.replace("_", "-") in out, (name, field.name)
+
+
 IMPORT_WITHOUT_TF = r"""
 import sys
 class HideTensorFlow:

@@ -24,5 +24,8 @@ def test_dcgan_mnist_tiny_run(tmp_path, monkeypatch):
     for name in ("metrics.json", "samples.png", "class_shares.png", "samples_epoch0001.png", "samples_epoch0002.png"):
         assert os.path.exists(tmp_path / "run" / name), name
     assert os.path.exists(os.path.join(m["export_path"], "saved_model.pb"))
+    # `keras-gen export dcgan-mnist --from RUN` writes the next version from the saved model
+    again = dcgan_mnist.export(str(tmp_path / "run"), base_dir=str(tmp_path / "saved_models"))
+    assert again.endswith(os.path.join("dcgan_mnist", "2")) and os.path.exists(os.path.join(again, "saved_model.pb"))
     saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert saved["fid"] == pytest.approx(m["fid"]) and saved["hparams"]["epochs"] == 2
