@@ -24,6 +24,7 @@ def players(kind):
     return mlp_generator(2, 3, (8, 8)), (spectral_normalize(d) if kind == "mlp_sn" else d)
 
 def train(cls, kind, strategy, init, data, steps=3, opt="sgd", lr=0.1, **kw):
+    keras.utils.set_random_seed(7)  # the same initial weights (and u) in every run
     with strategy.scope():
         g, d = players(kind)
         if init is not None:
@@ -34,7 +35,8 @@ def train(cls, kind, strategy, init, data, steps=3, opt="sgd", lr=0.1, **kw):
         model.compile(d_optimizer=make(), g_optimizer=make())
     ds = tf.data.Dataset.from_tensor_slices(data).batch(8, drop_remainder=True).take(steps)
     hist = model.fit(ds, epochs=1, verbose=0).history
-    return start, g.get_weights() + d.get_weights(), {k: float(v[-1]) for k, v in hist.items()}
+    trainable = [w.trainable for w in g.weights + d.weights]
+    return start, g.get_weights() + d.get_weights(), {k: float(v[-1]) for k, v in hist.items()}, trainable
 
 rng = np.random.RandomState(0)
 points = rng.normal(size=(24, 2)).astype("float32")
@@ -42,7 +44,7 @@ images = rng.uniform(-1, 1, size=(24, 28, 28, 1)).astype("float32")
 cases = {
     "gan_sn_mlp": (GAN, "mlp_sn", points, {}),
     "wgangp_sn_mlp": (WGANGP, "mlp_sn", points, {"n_critic": 2, "lr": 0.01}),
-    "gan_sn_dcgan": (GAN, "dcgan_sn", images, {}),
+    "gan_sn_dcgan": (GAN, "dcgan_sn", images, {"lr": 0.05}),
     "gan_feature_matching_mlp": (GAN, "mlp", points, {"generator_loss": "feature_matching",
                                                       "feature_layer": "hidden1_lrelu", "label_smoothing": 0.1}),
     "gan_feature_matching_dcgan": (GAN, "dcgan_sn", images, {"generator_loss": "feature_matching",
@@ -52,12 +54,14 @@ cases = {
 mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 out = {"replicas": mirrored.num_replicas_in_sync}
 for name, (cls, kind, data, kw) in cases.items():
-    init, one, logs1 = train(cls, kind, tf.distribute.get_strategy(), None, data, **kw)
-    _, two, logs2 = train(cls, kind, mirrored, init, data, **kw)
+    init, one, logs1, trainable = train(cls, kind, tf.distribute.get_strategy(), None, data, **kw)
+    _, two, logs2, _ = train(cls, kind, mirrored, init, data, **kw)
+    # Every weight (spectral norm's u too) must agree; "moved" is measured on trainable ones.
     out[name] = {"max_abs_diff": max(float(np.max(np.abs(a - b))) for a, b in zip(one, two)),
-                 "max_change": max(float(np.max(np.abs(a - b))) for a, b in zip(one, init[0] + init[1])),
+                 "max_change": max(float(np.max(np.abs(a - b)))
+                                   for a, b, t in zip(one, init[0] + init[1], trainable) if t),
                  "logs1": logs1, "logs2": logs2}
-_, _, logs = train(GAN, "mlp_sn", mirrored, None, points, opt="adam", generator_loss="feature_matching",
+_, _, logs, _ = train(GAN, "mlp_sn", mirrored, None, points, opt="adam", generator_loss="feature_matching",
                    feature_layer="hidden0_lrelu")
 out["adam_mirrored_finite"] = all(np.isfinite(v) for v in logs.values())
 print(json.dumps(out))
@@ -73,6 +77,8 @@ def test_two_replicas_equal_one_replica_with_gan_tricks():
                  "gan_feature_matching_dcgan", "fgan_kl_mlp"):
         res = out[name]
         assert res["max_change"] > 1e-3, name  # the weights really moved
-        assert res["max_abs_diff"] < 1e-5, (name, res)
+        # float32 round-off (summation order differs across replicas, e.g. synchronized
+        # BatchNorm's all-reduce) grows with how far the weights move.
+        assert res["max_abs_diff"] < 1e-5 * max(1.0, res["max_change"]), (name, res)
         for key, value in res["logs1"].items():
             assert abs(value - res["logs2"][key]) < 1e-4 * max(1.0, abs(value)), (name, key, res)
