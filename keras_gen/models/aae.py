@@ -29,7 +29,7 @@ from keras_gen.losses.gan import minimax_discriminator_loss, non_saturating_gene
 from keras_gen.losses.vae import bernoulli_reconstruction, gaussian_reconstruction
 from keras_gen.export import export_endpoints
 from keras_gen.models.vae import LIKELIHOODS, _prior_sample
-from keras_gen.training.strategy import global_mean
+from keras_gen.training.strategy import apply_gradients, global_mean
 
 
 # === Builders ===
@@ -124,7 +124,7 @@ class AAE(keras.Model):
             rec = self.reconstruction_loss(x, self.decoder(self.encoder(x, training=True), training=True))
             loss = global_mean(rec)
         variables = self.autoencoder_variables
-        self.optimizer.apply(tape.gradient(loss, variables), variables)
+        apply_gradients(self.optimizer, loss, variables, tape)
         # 2. regularisation phase, discriminator: prior samples are "real", codes "fake"
         codes = self.encoder(x, training=True)
         with tf.GradientTape() as tape:
@@ -133,14 +133,14 @@ class AAE(keras.Model):
             d_per_example = minimax_discriminator_loss(real_logits, fake_logits)
             d_loss = global_mean(d_per_example)
         variables = self.discriminator.trainable_variables
-        self.d_optimizer.apply(tape.gradient(d_loss, variables), variables)
+        apply_gradients(self.d_optimizer, d_loss, variables, tape)
         # 3. regularisation phase, generator: the encoder makes codes D takes for prior samples
         with tf.GradientTape() as tape:
             g_per_example = non_saturating_generator_loss(self.discriminator(self.encoder(x, training=True),
                                                                              training=True))
             g_loss = global_mean(g_per_example)
         variables = self.encoder.trainable_variables
-        self.g_optimizer.apply(tape.gradient(g_loss, variables), variables)
+        apply_gradients(self.g_optimizer, g_loss, variables, tape)
 
         correct = tf.concat([tf.cast(real_logits > 0, tf.float32), tf.cast(fake_logits <= 0, tf.float32)], axis=0)
         self.trackers["reconstruction"].update_state(rec)

@@ -39,7 +39,7 @@ from keras_gen.errors import KerasGenError, unknown_name
 from keras_gen.losses import gan as gan_losses
 from keras_gen.losses.feature_matching import replica_feature_matching_loss
 from keras_gen.models.feature_network import feature_network
-from keras_gen.training.strategy import global_mean, replica_rows  # noqa: F401 (replica_rows re-exported)
+from keras_gen.training.strategy import apply_gradients, global_mean, replica_rows  # noqa: F401 (replica_rows re-exported)
 
 # Fold-in constants that separate the random streams of one update.
 LATENT_STREAM = 0
@@ -234,16 +234,7 @@ class AdversarialModel(keras.Model):
             self.trackers[name].update_state(value)
 
     def _apply(self, optimizer, loss, variables, tape):
-        grads = tape.gradient(loss, variables)
-        # No variable update may start before every gradient is computed. Without this
-        # barrier the graph runs the update of a late layer (its gradient is ready early)
-        # while backprop into earlier layers still uses that layer's weights, and in a few
-        # percent of traced steps (measured: 6 of 80 FGAN-KL steps) those earlier layers
-        # got gradients computed with the already-updated weights: a nondeterministic,
-        # wrong step that eager execution never makes.
-        with tf.control_dependencies(tf.nest.flatten([g for g in grads if g is not None], expand_composites=True)):
-            grads = [None if g is None else tf.identity(g) for g in grads]
-        optimizer.apply_gradients(zip(grads, variables))
+        apply_gradients(optimizer, loss, variables, tape)
 
     def train_step(self, data):
         x_real, condition = self.unpack(data)

@@ -29,6 +29,7 @@ import tensorflow as tf
 from keras_gen.errors import KerasGenError
 from keras_gen.layers.sampling import replica_slice_normal
 from keras_gen.losses.mmd import DEFAULT_BANDWIDTHS, _check_bandwidths, replica_mmd2
+from keras_gen.training.strategy import apply_gradients
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -103,8 +104,7 @@ estimate that is minimised).
         with tf.GradientTape() as tape:
             y = self.generator(z, training=True)
             loss, value = replica_mmd2(tf.cast(x, y.dtype), y, self.bandwidths, self.unbiased)
-        grads = tape.gradient(loss, variables)
-        self.optimizer.apply(grads, variables)
+        apply_gradients(self.optimizer, loss, variables, tape)
         self.mmd2_tracker.update_state(value)
         return {"mmd2": self.mmd2_tracker.result()}
 

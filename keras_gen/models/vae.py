@@ -32,7 +32,7 @@ import tensorflow as tf
 from keras_gen.errors import KerasGenError, unknown_name
 from keras_gen.layers.sampling import GaussianSampler
 from keras_gen.losses.vae import bernoulli_reconstruction, gaussian_kl, gaussian_reconstruction
-from keras_gen.training.strategy import global_mean
+from keras_gen.training.strategy import apply_gradients, global_mean
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 # eps for validation batches comes from this stateless stream (never a training step).
@@ -219,8 +219,7 @@ class VAE(keras.Model):
         with tf.GradientTape() as tape:
             rec, kl = self._terms(data, step, training=True)
             loss = global_mean(rec + weight * kl) + self._regularization()
-        grads = tape.gradient(loss, self.trainable_variables)
-        self.optimizer.apply(grads, self.trainable_variables)
+        apply_gradients(self.optimizer, loss, self.trainable_variables, tape)
         return self._record(rec, kl, weight)
 
     def test_step(self, data):
