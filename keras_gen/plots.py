@@ -115,3 +115,23 @@ def weight_panels(kernels, path, title="model weights"):
     fig.suptitle(title)
     fig.tight_layout()
     return save(fig, path)
+
+
+def confusion_matrix(confusion, path, xlabel="predicted class", ylabel="true class"):
+    """A confusion matrix `[k, k]` of counts as a heatmap, each non-zero cell labelled.
+
+    Rows are what was asked for or true (`ylabel`), columns what was found (`xlabel`).
+    """
+    confusion = np.asarray(confusion)
+    fig, ax = plt.subplots(figsize=(5, 4.5))
+    im = ax.imshow(confusion, cmap="Blues")
+    for (i, j), v in np.ndenumerate(confusion):
+        if v:
+            ax.text(j, i, str(v), ha="center", va="center", fontsize=7,
+                    color="white" if v > confusion.max() / 2 else "black")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_xticks(range(confusion.shape[1]))
+    ax.set_yticks(range(confusion.shape[0]))
+    fig.colorbar(im, ax=ax)
+    return save(fig, path)

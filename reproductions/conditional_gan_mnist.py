@@ -120,28 +120,6 @@ def requested_class_accuracy(generated, requested, data_dir=None, classifier_epo
     return float(correct.mean()), per_class, confusion, probs
 
 
-def confusion_figure(confusion, path, who):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from keras_gen import plots
-
-    fig, ax = plt.subplots(figsize=(5, 4.5))
-    im = ax.imshow(confusion, cmap="Blues")
-    for (i, j), v in np.ndenumerate(confusion):
-        if v:
-            ax.text(j, i, str(v), ha="center", va="center", fontsize=7,
-                    color="white" if v > confusion.max() / 2 else "black")
-    ax.set_xlabel("class given by the digit classifier")
-    ax.set_ylabel(f"class requested from the {who}")
-    ax.set_xticks(range(10))
-    ax.set_yticks(range(10))
-    fig.colorbar(im, ax=ax)
-    return plots.save(fig, path)
-
-
 def run(kind, name, hp):
     from keras_gen import data, plots
     from keras_gen.metrics import digit_classifier, digit_probs, inception_score
@@ -180,7 +158,8 @@ def run(kind, name, hp):
     rows = np.concatenate([generated[requested == c][:10] for c in range(10)])
     plots.sample_grid(rows, os.path.join(out, "samples_by_class.png"), ncols=10, value_range=(-1.0, 1.0),
                       title=f"{kind.upper()} samples; row c asked for digit c")
-    confusion_figure(confusion, os.path.join(out, "confusion.png"), kind.upper())
+    plots.confusion_matrix(confusion, os.path.join(out, "confusion.png"), xlabel="class given by the digit classifier",
+                           ylabel=f"class requested from the {kind.upper()}")
     if hp.export:
         metrics["export_path"] = model.export(f"{kind}_mnist", base_dir=hp.export_dir)
     record = common.write_metrics(out, metrics, hp, started)

@@ -118,33 +118,12 @@ def run(hp):
     rows = np.concatenate([generated[requested == c][:10] for c in range(10)])
     plots.sample_grid(rows, os.path.join(out, "samples_by_class.png"),
                       title="CVAE samples; row c generated with label c")
-    _confusion_figure(confusion, os.path.join(out, "confusion.png"))
+    plots.confusion_matrix(confusion, os.path.join(out, "confusion.png"), xlabel="class given by the digit classifier",
+                           ylabel="class requested from the CVAE")
     metrics = common.write_metrics(out, metrics, hp, started)
     common.print_metrics(NAME, metrics, ["generated_accuracy", "classifier_test_accuracy", "test_negative_elbo",
                                          "test_iwae_nll", "epochs_run", "seconds"])
     return metrics
-
-
-def _confusion_figure(confusion, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from keras_gen import plots
-
-    fig, ax = plt.subplots(figsize=(5, 4.5))
-    im = ax.imshow(confusion, cmap="Blues")
-    for (i, j), v in np.ndenumerate(confusion):
-        if v:
-            ax.text(j, i, str(v), ha="center", va="center", fontsize=7,
-                    color="white" if v > confusion.max() / 2 else "black")
-    ax.set_xlabel("class given by the digit classifier")
-    ax.set_ylabel("class requested from the CVAE")
-    ax.set_xticks(range(10))
-    ax.set_yticks(range(10))
-    fig.colorbar(im, ax=ax)
-    plots.save(fig, path)
 
 
 def export(out, base_dir="saved_models", version=None):
