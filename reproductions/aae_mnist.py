@@ -179,12 +179,4 @@ def _posterior_figure(prior, codes, ae_codes, labels, path):
 
 def export(out, base_dir="saved_models", version=None):
     """Exports the trained AAE in `out` (signatures encode, decode, generate)."""
-    import keras
-
-    import keras_gen.models.aae  # noqa: F401 - registers the class for loading
-    from keras_gen.errors import MissingFileError
-
-    path = os.path.join(out, "aae.keras")
-    if not os.path.exists(path):
-        raise MissingFileError(f"no trained model at {path}; run `keras-gen reproduce {NAME} --out {out}` first")
-    return keras.models.load_model(path).export("aae_mnist", base_dir=base_dir, version=version)
+    return common.export_saved_run(out, "aae.keras", "aae_mnist", NAME, base_dir=base_dir, version=version)

@@ -149,12 +149,5 @@ def run(hp):
 
 def export(out, base_dir="saved_models", version=None):
     """Exports the BiGAN of the run in `out` (signatures generate, encode, discriminate)."""
-    import keras
-
-    import keras_gen.models  # noqa: F401 - registers the classes for loading
-    from keras_gen.errors import MissingFileError
-
-    path = os.path.join(out, "bigan.keras")
-    if not os.path.exists(path):
-        raise MissingFileError(f"no trained model at {path}; run `keras-gen reproduce bigan-mnist --out {out}` first")
-    return keras.models.load_model(path).export("bigan_mnist", base_dir=base_dir, version=version)
+    return common.export_saved_run(out, "bigan.keras", "bigan_mnist", "bigan-mnist", base_dir=base_dir,
+                                   version=version)

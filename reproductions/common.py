@@ -67,6 +67,28 @@ def _jsonable(x):
     return x
 
 
+def export_saved_run(out, filename, export_name, reproduction_name, base_dir="saved_models", version=None):
+    """Loads the model a run saved as `<out>/<filename>` and exports it again.
+
+    Calls the model's own `.export(export_name, base_dir=..., version=...)` (its named
+    signatures) and returns the exported folder; what `keras-gen export NAME --from OUT`
+    does for a reproduction that saved one `.keras` file.
+
+    Raises:
+        MissingFileError: `<out>/<filename>` does not exist (the run was not made).
+    """
+    import keras
+
+    import keras_gen.models  # noqa: F401 - registers the classes for loading
+    from keras_gen.errors import MissingFileError
+
+    path = os.path.join(out, filename)
+    if not os.path.exists(path):
+        raise MissingFileError(
+            f"no trained model at {path}; run `keras-gen reproduce {reproduction_name} --out {out}` first")
+    return keras.models.load_model(path).export(export_name, base_dir=base_dir, version=version)
+
+
 def print_metrics(name, metrics, keys=None):
     """One readable block of the headline numbers."""
     keys = keys or [k for k, v in metrics.items() if isinstance(v, (int, float))]

@@ -170,12 +170,5 @@ def run(kind, name, hp):
 
 def export(kind, out, base_dir="saved_models", version=None):
     """Exports the trained model of the run in `out` again."""
-    import keras
-
-    import keras_gen.models  # noqa: F401 - registers the classes for loading
-    from keras_gen.errors import MissingFileError
-
-    path = os.path.join(out, f"{kind}.keras")
-    if not os.path.exists(path):
-        raise MissingFileError(f"no trained model at {path}; run `keras-gen reproduce {kind}-mnist --out {out}` first")
-    return keras.models.load_model(path).export(f"{kind}_mnist", base_dir=base_dir, version=version)
+    return common.export_saved_run(out, f"{kind}.keras", f"{kind}_mnist", f"{kind}-mnist", base_dir=base_dir,
+                                   version=version)

@@ -128,12 +128,4 @@ def run(hp):
 
 def export(out, base_dir="saved_models", version=None):
     """Exports the trained CVAE in `out` (signatures generate, encode, decode)."""
-    import keras
-
-    import keras_gen.models.cvae  # noqa: F401 - registers the class for loading
-    from keras_gen.errors import MissingFileError
-
-    path = os.path.join(out, "cvae.keras")
-    if not os.path.exists(path):
-        raise MissingFileError(f"no trained model at {path}; run `keras-gen reproduce {NAME} --out {out}` first")
-    return keras.models.load_model(path).export("cvae_mnist", base_dir=base_dir, version=version)
+    return common.export_saved_run(out, "cvae.keras", "cvae_mnist", NAME, base_dir=base_dir, version=version)

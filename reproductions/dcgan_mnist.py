@@ -143,17 +143,7 @@ def plot_shares(shares, path):
 
 def export(out, base_dir="saved_models", version=None):
     """Exports the DCGAN of the run in `out` again (signatures generate, discriminate)."""
-    import os
-
-    import keras
-
-    import keras_gen.models  # noqa: F401 - registers the classes for loading
-    from keras_gen.errors import MissingFileError
-
-    path = os.path.join(out, "gan.keras")
-    if not os.path.exists(path):
-        raise MissingFileError(f"no trained model at {path}; run `keras-gen reproduce {NAME} --out {out}` first")
-    return keras.models.load_model(path).export(EXPORT_NAME, base_dir=base_dir, version=version)
+    return common.export_saved_run(out, "gan.keras", EXPORT_NAME, NAME, base_dir=base_dir, version=version)
 
 
 def run(hp):

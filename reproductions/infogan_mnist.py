@@ -201,12 +201,5 @@ def run(hp):
 
 def export(out, base_dir="saved_models", version=None):
     """Exports the InfoGAN of the run in `out` (signatures generate, discriminate, infer_codes)."""
-    import keras
-
-    import keras_gen.models  # noqa: F401 - registers the classes for loading
-    from keras_gen.errors import MissingFileError
-
-    path = os.path.join(out, "infogan.keras")
-    if not os.path.exists(path):
-        raise MissingFileError(f"no trained model at {path}; run `keras-gen reproduce infogan-mnist --out {out}` first")
-    return keras.models.load_model(path).export("infogan_mnist", base_dir=base_dir, version=version)
+    return common.export_saved_run(out, "infogan.keras", "infogan_mnist", "infogan-mnist", base_dir=base_dir,
+                                   version=version)

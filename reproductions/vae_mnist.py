@@ -245,12 +245,4 @@ def _manifold_figures(model, x, y, out, n=20):
 
 def export(out, base_dir="saved_models", version=None):
     """Exports the trained VAE in `out` (signatures encode, decode, generate)."""
-    import keras
-
-    import keras_gen.models.vae  # noqa: F401 - registers the class for loading
-    from keras_gen.errors import MissingFileError
-
-    path = os.path.join(out, "vae.keras")
-    if not os.path.exists(path):
-        raise MissingFileError(f"no trained model at {path}; run `keras-gen reproduce {NAME} --out {out}` first")
-    return keras.models.load_model(path).export("vae_mnist", base_dir=base_dir, version=version)
+    return common.export_saved_run(out, "vae.keras", "vae_mnist", NAME, base_dir=base_dir, version=version)
