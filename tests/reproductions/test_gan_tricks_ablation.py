@@ -21,11 +21,11 @@ def test_summary_means_stds_and_significance():
     assert s["spectral_norm"]["fid_significant_vs_baseline"] is False  # 0 difference
 
 
-def test_settings_are_checked():
-    with pytest.raises(KerasGenError, match="unknown setting"):
-        ablation.parse_list("baseline,dropout", "settings", ablation.SETTINGS)
-    with pytest.raises(KerasGenError, match="integers"):
-        ablation.parse_list("0,x", "seeds")
+def test_settings_and_seeds_are_checked(tmp_path):
+    with pytest.raises(KerasGenError, match="unknown setting 'dropout'"):
+        ablation.run(ablation.HParams(settings="baseline,dropout", out=str(tmp_path)))
+    with pytest.raises(KerasGenError, match="--seeds must be comma-separated integers"):
+        ablation.run(ablation.HParams(seeds="0,x", out=str(tmp_path)))
 
 
 def test_each_setting_changes_only_its_option():

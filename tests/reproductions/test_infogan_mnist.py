@@ -4,7 +4,6 @@ import os
 import numpy as np
 import pytest
 
-from keras_gen.errors import KerasGenError
 from reproductions import infogan_mnist
 
 
@@ -25,12 +24,6 @@ def test_match_categories_finds_the_best_permutation():
     m, _ = infogan_mnist.match_categories(pred, lab, k=3)
     best = max(np.mean(np.array(p)[pred] == lab) for p in itertools.permutations(range(3)))
     assert np.mean(m[pred] == lab) == best
-
-
-def test_parse_seeds():
-    assert infogan_mnist.parse_seeds("0, 1,2") == [0, 1, 2]
-    with pytest.raises(KerasGenError, match="comma-separated"):
-        infogan_mnist.parse_seeds("0,a")
 
 
 @pytest.mark.slow
