@@ -66,9 +66,8 @@ def build(hp):
 
 def train(hp, x_train):
     import keras
-    import tensorflow as tf
 
-    from keras_gen.training import HoldThenCosine, get_strategy, jit_compile_for
+    from keras_gen.training import get_strategy, jit_compile_for
 
     common.seed_everything(hp.seed)
     strategy = get_strategy(hp.strategy)
@@ -77,13 +76,10 @@ def train(hp, x_train):
         model = build(hp)
         untrained = keras.models.clone_model(model.encoder)
         untrained.set_weights(model.encoder.get_weights())
-        model.compile(
-            d_optimizer=keras.optimizers.Adam(HoldThenCosine(hp.learning_rate, steps, hp.decay_fraction), beta_1=0.5),
-            g_optimizer=keras.optimizers.Adam(HoldThenCosine(hp.learning_rate, steps, hp.decay_fraction), beta_1=0.5),
-            jit_compile=jit_compile_for(strategy))
-    ds = (tf.data.Dataset.from_tensor_slices(x_train * 2.0 - 1.0)  # no labels: BiGAN is unsupervised
-          .shuffle(len(x_train), seed=hp.seed, reshuffle_each_iteration=True)
-          .batch(hp.batch_size, drop_remainder=True).cache().prefetch(tf.data.AUTOTUNE))
+        model.compile(d_optimizer=common.adam_hold_then_cosine(hp.learning_rate, steps, hp.decay_fraction),
+                      g_optimizer=common.adam_hold_then_cosine(hp.learning_rate, steps, hp.decay_fraction),
+                      jit_compile=jit_compile_for(strategy))
+    ds = common.tanh_digits_dataset(x_train, hp.batch_size, hp.seed)  # no labels: BiGAN is unsupervised
     history = model.fit(ds, epochs=hp.epochs, verbose=2)
     return model, untrained, history.history
 

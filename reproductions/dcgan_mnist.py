@@ -59,17 +59,7 @@ class HParams:
     export: bool = _field(True, "export the generator and discriminator as a SavedModel")
 
 
-def _schedule(hp, steps):
-    """Constant, then a cosine decay to 5% over the last `decay_fraction` of the steps."""
-    from keras_gen.training import HoldThenCosine
-
-    return HoldThenCosine(hp.learning_rate, steps, hp.decay_fraction, alpha=0.05)
-
-
 def train(hp, out):
-    import keras
-    import tensorflow as tf
-
     from keras_gen import data
     from keras_gen.models import GAN, dcgan_discriminator, dcgan_generator
     from keras_gen.training import SampleGrid, get_strategy, jit_compile_for
@@ -81,12 +71,11 @@ def train(hp, out):
         gan = GAN(generator=dcgan_generator((28, 28, 1), hp.latent_dim, hp.g_width),
                   discriminator=dcgan_discriminator((28, 28, 1), hp.d_width), seed=hp.seed)
         steps = hp.epochs * (len(x_train) // hp.batch_size)
-        gan.compile(d_optimizer=keras.optimizers.Adam(_schedule(hp, steps), beta_1=0.5),
-                    g_optimizer=keras.optimizers.Adam(_schedule(hp, steps), beta_1=0.5),
+        # constant, then a cosine decay to 5% over the last `decay_fraction` of the steps
+        gan.compile(d_optimizer=common.adam_hold_then_cosine(hp.learning_rate, steps, hp.decay_fraction),
+                    g_optimizer=common.adam_hold_then_cosine(hp.learning_rate, steps, hp.decay_fraction),
                     jit_compile=jit_compile_for(strategy))
-    ds = (tf.data.Dataset.from_tensor_slices(x_train * 2.0 - 1.0)  # tanh range
-          .shuffle(len(x_train), seed=hp.seed, reshuffle_each_iteration=True)
-          .batch(hp.batch_size, drop_remainder=True).cache().prefetch(tf.data.AUTOTUNE))
+    ds = common.tanh_digits_dataset(x_train, hp.batch_size, hp.seed)  # tanh range
     grids = SampleGrid(out, every=hp.grid_every, n=100, ncols=10, seed=hp.seed)
     history = gan.fit(ds, epochs=hp.epochs, verbose=2, callbacks=[grids])
     return gan, history.history

@@ -84,23 +84,17 @@ def _last_hidden(d):
 
 
 def train_one(setting, hp, seed, x_train):
-    import keras
-    import tensorflow as tf
-
-    from keras_gen.training import HoldThenCosine, get_strategy, jit_compile_for
+    from keras_gen.training import get_strategy, jit_compile_for
 
     common.seed_everything(seed)
     strategy = get_strategy(hp.strategy)
     steps = hp.epochs * (len(x_train) // hp.batch_size)
     with strategy.scope():
         gan = build(setting, hp, seed)
-        gan.compile(
-            d_optimizer=keras.optimizers.Adam(HoldThenCosine(hp.learning_rate, steps, hp.decay_fraction), beta_1=0.5),
-            g_optimizer=keras.optimizers.Adam(HoldThenCosine(hp.learning_rate, steps, hp.decay_fraction), beta_1=0.5),
-            jit_compile=jit_compile_for(strategy))
-    ds = (tf.data.Dataset.from_tensor_slices(x_train * 2.0 - 1.0)
-          .shuffle(len(x_train), seed=seed, reshuffle_each_iteration=True)
-          .batch(hp.batch_size, drop_remainder=True).cache().prefetch(tf.data.AUTOTUNE))
+        gan.compile(d_optimizer=common.adam_hold_then_cosine(hp.learning_rate, steps, hp.decay_fraction),
+                    g_optimizer=common.adam_hold_then_cosine(hp.learning_rate, steps, hp.decay_fraction),
+                    jit_compile=jit_compile_for(strategy))
+    ds = common.tanh_digits_dataset(x_train, hp.batch_size, seed)
     history = gan.fit(ds, epochs=hp.epochs, verbose=0)
     return gan, history.history
 

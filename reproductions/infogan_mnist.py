@@ -61,11 +61,8 @@ class HParams:
 
 
 def train(hp, seed, x_train):
-    import keras
-    import tensorflow as tf
-
     from keras_gen.models import InfoGAN, dcgan_discriminator, dcgan_generator
-    from keras_gen.training import HoldThenCosine, get_strategy, jit_compile_for
+    from keras_gen.training import get_strategy, jit_compile_for
 
     common.seed_everything(seed)
     strategy = get_strategy(hp.strategy)
@@ -76,13 +73,10 @@ def train(hp, seed, x_train):
             dcgan_discriminator((28, 28, 1), hp.d_width,
                                 heads={"code_logits": 10, **({"code_mean": hp.num_continuous} if hp.num_continuous else {})}),
             num_categories=10, num_continuous=hp.num_continuous, info_weight=hp.info_weight, seed=seed)
-        model.compile(
-            d_optimizer=keras.optimizers.Adam(HoldThenCosine(hp.d_learning_rate, steps, hp.decay_fraction), beta_1=0.5),
-            g_optimizer=keras.optimizers.Adam(HoldThenCosine(hp.g_learning_rate, steps, hp.decay_fraction), beta_1=0.5),
-            jit_compile=jit_compile_for(strategy))
-    ds = (tf.data.Dataset.from_tensor_slices(x_train * 2.0 - 1.0)  # images only: InfoGAN is unsupervised
-          .shuffle(len(x_train), seed=seed, reshuffle_each_iteration=True)
-          .batch(hp.batch_size, drop_remainder=True).cache().prefetch(tf.data.AUTOTUNE))
+        model.compile(d_optimizer=common.adam_hold_then_cosine(hp.d_learning_rate, steps, hp.decay_fraction),
+                      g_optimizer=common.adam_hold_then_cosine(hp.g_learning_rate, steps, hp.decay_fraction),
+                      jit_compile=jit_compile_for(strategy))
+    ds = common.tanh_digits_dataset(x_train, hp.batch_size, seed)  # images only: InfoGAN is unsupervised
     history = model.fit(ds, epochs=hp.epochs, verbose=2)
     return model, history.history
 

@@ -30,3 +30,27 @@ def test_export_saved_run_names_the_missing_model(tmp_path):
         common.export_saved_run(str(tmp_path), "gan.keras", "dcgan_mnist", "dcgan-mnist")
     assert str(info.value) == (f"no trained model at {tmp_path / 'gan.keras'}; "
                                f"run `keras-gen reproduce dcgan-mnist --out {tmp_path}` first")
+
+
+def test_tanh_digits_dataset_scales_batches_and_keeps_labels():
+    import numpy as np
+
+    x = np.linspace(0.0, 1.0, 70 * 4, dtype="float32").reshape(70, 2, 2, 1)
+    y = np.arange(70, dtype="int32")
+    batches = list(common.tanh_digits_dataset(x, 32, seed=0, labels=y))
+    assert [len(b[1]) for b in batches] == [32, 32]  # the incomplete batch is dropped
+    for images, labels in batches:
+        np.testing.assert_allclose(images.numpy(), x[labels.numpy()] * 2.0 - 1.0)
+    images_only = list(common.tanh_digits_dataset(x, 32, seed=0))
+    np.testing.assert_array_equal(images_only[0].numpy(), batches[0][0].numpy())  # same seeded order
+
+
+def test_adam_hold_then_cosine_is_a_fresh_adam_with_the_schedule():
+    from keras_gen.training import HoldThenCosine
+
+    a = common.adam_hold_then_cosine(1e-3, 100, 0.5)
+    b = common.adam_hold_then_cosine(1e-3, 100, 0.5)
+    assert a is not b and a.beta_1 == 0.5
+    schedule = a._learning_rate  # Keras 3 keeps the schedule object there
+    assert isinstance(schedule, HoldThenCosine) and schedule.get_config() == HoldThenCosine(1e-3, 100, 0.5).get_config()
+    assert float(schedule(0)) == pytest.approx(1e-3) and float(schedule(100)) == pytest.approx(0.05e-3)
