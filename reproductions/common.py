@@ -70,17 +70,16 @@ def _jsonable(x):
 def tanh_digits_dataset(x, batch_size, seed, labels=None):
     """Digits `x` in [0, 1] for a generator with a tanh output, as the digit GANs train on them.
 
-    Scaled to [-1, 1] (paired with `labels` if given), shuffled with `seed`, full batches
-    of `batch_size`, cached and prefetched. Note that `.cache()` comes after the shuffle, so
-    every epoch replays the first epoch's batches in the same order (the reshuffle never
-    happens); the recorded runs were made this way, so it stays.
+    Scaled to [-1, 1] (paired with `labels` if given), cached in memory, reshuffled every
+    epoch from `seed`, full batches of `batch_size`, prefetched. The cache comes before the
+    shuffle: after it, every epoch would replay the first epoch's batches in one order.
     """
     import tensorflow as tf
 
     scaled = x * 2.0 - 1.0
     ds = tf.data.Dataset.from_tensor_slices(scaled if labels is None else (scaled, labels))
-    return (ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-            .batch(batch_size, drop_remainder=True).cache().prefetch(tf.data.AUTOTUNE))
+    return (ds.cache().shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+            .batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
 
 
 def adam_hold_then_cosine(learning_rate, total_steps, decay_fraction, beta_1=0.5):

@@ -54,3 +54,20 @@ def test_adam_hold_then_cosine_is_a_fresh_adam_with_the_schedule():
     schedule = a._learning_rate  # Keras 3 keeps the schedule object there
     assert isinstance(schedule, HoldThenCosine) and schedule.get_config() == HoldThenCosine(1e-3, 100, 0.5).get_config()
     assert float(schedule(0)) == pytest.approx(1e-3) and float(schedule(100)) == pytest.approx(0.05e-3)
+
+
+def test_tanh_digits_dataset_reshuffles_every_epoch_and_keeps_pairs():
+    import numpy as np
+
+    from reproductions.common import tanh_digits_dataset
+
+    x = np.linspace(0, 1, 40, dtype="float32").reshape(40, 1, 1, 1)
+    labels = np.arange(40)
+    ds = tanh_digits_dataset(x, 8, seed=3, labels=labels)
+    epochs = [[(bx.numpy().ravel(), by.numpy()) for bx, by in ds] for _ in range(2)]
+    order = [np.concatenate([by for _, by in e]) for e in epochs]
+    assert sorted(order[0]) == list(range(40)) and sorted(order[1]) == list(range(40))
+    assert not np.array_equal(order[0], order[1])  # a new order each epoch
+    for e in epochs:
+        for bx, by in e:
+            np.testing.assert_allclose(bx, x.ravel()[by] * 2 - 1, rtol=1e-6)  # images stay with their labels
