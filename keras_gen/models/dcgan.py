@@ -117,7 +117,7 @@ def dcgan_generator(image_shape=(28, 28, 1), latent_dim=100, width=64, condition
 
 
 def dcgan_discriminator(image_shape=(28, 28, 1), width=64, normalization="batch", condition_dim=0, heads=None,
-                        name="dcgan_discriminator"):
+                        dropout=0.0, name="dcgan_discriminator"):
     """The DCGAN discriminator D: image -> one logit (see the module table).
 
     Args:
@@ -127,11 +127,15 @@ def dcgan_discriminator(image_shape=(28, 28, 1), width=64, normalization="batch"
         heads: optional `{name: units}`; D then returns a dict with "logit" and one
             `[batch, units]` output per head, each a last convolution of its own on the
             shared body (ACGAN's class logits, InfoGAN's Q network).
+        dropout: if > 0, dropout at this rate after every hidden LeakyReLU (a regulariser
+            for small data sets, where D otherwise memorises the training images).
     """
     from keras_gen.errors import KerasGenError, unknown_name
 
     if normalization not in NORMALIZATIONS:
         raise unknown_name("normalization", normalization, NORMALIZATIONS)
+    if not 0.0 <= float(dropout) < 1.0:
+        raise KerasGenError(f"dropout must be in [0, 1), got {dropout}")
     heads = dict(heads or {})
     for head, units in heads.items():
         if head == "logit" or not isinstance(units, int) or units < 1:
@@ -155,6 +159,8 @@ def dcgan_discriminator(image_shape=(28, 28, 1), width=64, normalization="batch"
         if i > 0 and normalization != "none":
             h = _norm(normalization, f"down{i}_{normalization[0]}n")(h)
         h = keras.layers.LeakyReLU(negative_slope=LEAK, name=f"down{i}_lrelu")(h)
+        if dropout:
+            h = keras.layers.Dropout(dropout, name=f"down{i}_dropout")(h)
         channels *= 2
     body = h
     logits = keras.layers.Conv2D(1, base, padding="valid", kernel_initializer=init, name="logit_conv")(body)

@@ -116,3 +116,19 @@ def test_dcgan_fit_step_and_wgangp_with_layer_norm():
         hist = model.fit(x, batch_size=8, epochs=1, verbose=0).history
         assert all(np.isfinite(v[-1]) for v in hist.values())
         assert all(np.any(a != b.numpy()) for a, b in zip(before, g.trainable_weights))
+
+
+def test_optional_dropout_follows_every_hidden_leaky_relu():
+    plain = dcgan_discriminator(width=4)
+    assert not any(isinstance(l, keras.layers.Dropout) for l in plain.layers)
+    d = dcgan_discriminator(width=4, dropout=0.3)
+    names = [l.name for l in d.layers]
+    lrelus = [n for n in names if n.endswith("_lrelu")]
+    assert len(lrelus) == 2
+    for n in lrelus:
+        nxt = d.layers[names.index(n) + 1]
+        assert isinstance(nxt, keras.layers.Dropout) and nxt.rate == pytest.approx(0.3)
+    x = np.random.RandomState(0).uniform(-1, 1, (2, 28, 28, 1)).astype("float32")
+    np.testing.assert_allclose(d(x, training=False), d(x, training=False))  # inference is deterministic
+    with pytest.raises(KerasGenError, match="dropout"):
+        dcgan_discriminator(width=4, dropout=1.0)
