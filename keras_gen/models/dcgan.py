@@ -80,13 +80,21 @@ def _check_condition_dim(condition_dim):
     return int(condition_dim)
 
 
-def dcgan_generator(image_shape=(28, 28, 1), latent_dim=100, width=64, condition_dim=0, name="dcgan_generator"):
+def dcgan_generator(image_shape=(28, 28, 1), latent_dim=100, width=64, condition_dim=0, base_convs=0,
+                    name="dcgan_generator"):
     """The DCGAN generator G: z -> image in [-1, 1] (see the module table).
 
     Args:
         condition_dim: if > 0, G takes `[z, y]` with `y` of this width (a one-hot label or
             codes), concatenated to z before the projection.
+        base_convs: stride-1 transposed convolutions (BN, ReLU) added at the base map after
+            the projection (0 in the paper's table; the keras.io MNIST DCGAN has one): more
+            depth where it is cheapest.
     """
+    if int(base_convs) < 0:
+        from keras_gen.errors import KerasGenError
+
+        raise KerasGenError(f"base_convs must be >= 0, got {base_convs}")
     image_shape = tuple(image_shape)
     n, base = _check_shape(image_shape)
     condition_dim = _check_condition_dim(condition_dim)
@@ -103,6 +111,11 @@ def dcgan_generator(image_shape=(28, 28, 1), latent_dim=100, width=64, condition
     h = keras.layers.Reshape((base, base, channels), name="projection_reshape")(h)
     h = _norm("batch", "projection_bn")(h)
     h = keras.layers.ReLU(name="projection_relu")(h)
+    for j in range(int(base_convs)):
+        h = keras.layers.Conv2DTranspose(channels, KERNEL, strides=1, padding="same", use_bias=False,
+                                         kernel_initializer=init, name=f"base{j}_convt")(h)
+        h = _norm("batch", f"base{j}_bn")(h)
+        h = keras.layers.ReLU(name=f"base{j}_relu")(h)
     for i in range(1, n):
         channels //= 2
         h = keras.layers.Conv2DTranspose(channels, KERNEL, strides=2, padding="same", use_bias=False,

@@ -132,3 +132,15 @@ def test_optional_dropout_follows_every_hidden_leaky_relu():
     np.testing.assert_allclose(d(x, training=False), d(x, training=False))  # inference is deterministic
     with pytest.raises(KerasGenError, match="dropout"):
         dcgan_discriminator(width=4, dropout=1.0)
+
+
+def test_optional_base_convolutions_keep_the_rules():
+    g = dcgan_generator(latent_dim=8, width=4, base_convs=2)
+    base = [l for l in g.layers if l.name.startswith("base") and isinstance(l, keras.layers.Conv2DTranspose)]
+    assert len(base) == 2 and all(l.strides == (1, 1) for l in base)
+    assert all(isinstance(g.get_layer(f"base{j}_bn"), keras.layers.BatchNormalization) for j in range(2))
+    assert all(isinstance(g.get_layer(f"base{j}_relu"), keras.layers.ReLU) for j in range(2))
+    assert g.output_shape == (None, 28, 28, 1)
+    assert len([l for l in g.layers if isinstance(l, keras.layers.Dense)]) == 1  # still only the projection
+    with pytest.raises(KerasGenError, match="base_convs"):
+        dcgan_generator(base_convs=-1)
