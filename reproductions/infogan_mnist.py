@@ -45,6 +45,7 @@ class HParams:
     noise_dim: int = _field(62, "incompressible noise dimensions of z")
     num_continuous: int = _field(2, "continuous codes ~ U[-1, 1]")
     info_weight: float = _field(1.0, "lambda, the weight of the mutual-information term")
+    label_smoothing: float = _field(0.0, "one-sided label smoothing: real target 1 - this in D's loss (0 = the paper)")
     g_width: int = _field(64, "G's width: channels of its last hidden map (14x14); 2x that at 7x7")
     d_width: int = _field(32, "D's width: channels of its first convolution; 2x that at 7x7")
     g_learning_rate: float = _field(1e-3, "Adam's learning rate for G")
@@ -72,7 +73,8 @@ def train(hp, seed, x_train):
             dcgan_generator((28, 28, 1), hp.noise_dim, hp.g_width, condition_dim=10 + hp.num_continuous),
             dcgan_discriminator((28, 28, 1), hp.d_width,
                                 heads={"code_logits": 10, **({"code_mean": hp.num_continuous} if hp.num_continuous else {})}),
-            num_categories=10, num_continuous=hp.num_continuous, info_weight=hp.info_weight, seed=seed)
+            num_categories=10, num_continuous=hp.num_continuous, info_weight=hp.info_weight,
+            label_smoothing=hp.label_smoothing, seed=seed)
         model.compile(d_optimizer=common.adam_hold_then_cosine(hp.d_learning_rate, steps, hp.decay_fraction),
                       g_optimizer=common.adam_hold_then_cosine(hp.g_learning_rate, steps, hp.decay_fraction),
                       jit_compile=jit_compile_for(strategy))
