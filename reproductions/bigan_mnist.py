@@ -15,7 +15,15 @@ on the 500 held-out ones) reads the digit class from
 * `probe_accuracy_untrained_encoder`: E(x) of the same encoder before training (a
   random convolutional network of the same size), so the gain is the training's.
 
-Target: the encoder beats the random projection (`encoder_beats_random_projection`).
+Target: the encoder beats the random projection (`encoder_beats_random_projection`,
+against the best of the projections).
+
+Why 16 dimensions and not the paper's 50 (measured, seed 0, 40 epochs, ~5 min each):
+with 50 the probe reads 83.4% from E(x), 82.9% from random projections (81.4-84.2%)
+and 81.8% from the untrained encoder -- 50 random directions of 784 pixels already
+keep most of what a linear probe needs, and 40 epochs on 4,500 digits move E little
+beyond that. With 16 the random baselines drop (64.8% projection, 58.4% untrained
+encoder) while the trained E(x) keeps 79.2%: what BiGAN training adds shows.
 Figures: `reconstructions.png` (rows of x and G(E(x)): BiGAN's inversion),
 `samples.png`. Exports G, E and D as `saved_models/bigan_mnist/<version>/`
 (`generate`, `encode`, `discriminate`).
@@ -37,7 +45,7 @@ def _field(default, help_text):
 class HParams:
     epochs: int = _field(40, "passes over the 4,500 training digits")
     batch_size: int = _field(64, "global batch size")
-    latent_dim: int = _field(50, "size of z and of E(x) (50 in the BiGAN paper's MNIST experiment)")
+    latent_dim: int = _field(16, "size of z and of E(x) (50 in the BiGAN paper's MNIST experiment; see the docstring)")
     g_width: int = _field(64, "G's width: channels of its last hidden map (14x14); 2x that at 7x7")
     e_width: int = _field(32, "E's width: channels of its first convolution")
     d_width: int = _field(32, "D's width: channels of its first convolution on x")

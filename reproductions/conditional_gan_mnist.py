@@ -96,8 +96,7 @@ def train(kind, hp, out):
         model.compile(d_optimizer=common.adam_hold_then_cosine(hp.learning_rate, steps, hp.decay_fraction),
                       g_optimizer=common.adam_hold_then_cosine(hp.learning_rate, steps, hp.decay_fraction),
                       jit_compile=jit_compile_for(strategy))
-    # a grid row per class: SampleGrid asks generate(100) -> labels 0..9 in turn; ncols 10 puts
-    # one class per column, so transpose by asking for labels in row order instead
+    # one grid row per class: ten 0s, then ten 1s, ...
     grids = SampleGrid(out, every=hp.grid_every, n=100, ncols=10, seed=hp.seed,
                        generate_kwargs={"labels": np.repeat(np.arange(10), 10)})
     history = model.fit(ds, epochs=hp.epochs, verbose=2, callbacks=[grids])
