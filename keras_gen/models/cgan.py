@@ -18,37 +18,8 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gen.errors import KerasGenError
+from keras_gen.layers.condition import check_labels, one_hot_labels
 from keras_gen.models.gan import GAN
-
-
-def one_hot_labels(labels, num_classes):
-    """Integer class ids `[batch]` (or `[batch, 1]`), or one-hot rows, as float one-hot rows."""
-    labels = tf.convert_to_tensor(labels)
-    if labels.shape.rank == 2 and labels.shape[-1] == num_classes and labels.dtype.is_floating:
-        return tf.cast(labels, tf.float32)
-    if labels.dtype.is_floating:
-        labels = tf.round(labels)
-    return tf.one_hot(tf.cast(tf.reshape(labels, [-1]), tf.int32), num_classes)
-
-
-def check_labels(labels, n, num_classes, what="labels"):
-    """`labels` for `n` samples as an int array `[n]`: an int (all the same class), a
-    sequence of n class ids, or None (classes 0, 1, ..., num_classes - 1 in turn)."""
-    if labels is None:
-        return np.arange(n) % num_classes
-    arr = np.asarray(labels)
-    if arr.ndim == 0:
-        arr = np.full(n, arr)
-    arr = arr.reshape(-1) if arr.ndim == 2 and arr.shape[1] == 1 else arr
-    if arr.ndim != 1 or len(arr) != n:
-        raise KerasGenError(f"{what} must be one class id or {n} class ids, got shape {np.shape(labels)}")
-    if not np.issubdtype(arr.dtype, np.integer):
-        if not np.issubdtype(arr.dtype, np.floating) or np.any(arr != np.round(arr)):
-            raise KerasGenError(f"{what} must be integer class ids, got dtype {arr.dtype}")
-        arr = arr.astype(np.int64)
-    if arr.size and (arr.min() < 0 or arr.max() >= num_classes):
-        raise KerasGenError(f"{what} must be in [0, {num_classes - 1}], got values from {arr.min()} to {arr.max()}")
-    return arr.astype(np.int64)
 
 
 def input_width(model, index):

@@ -16,11 +16,11 @@ networks (build them with `condition_dim=num_classes`: `mlp_encoder`, `conv_deco
 Everything else (train step, global-batch averaging, noise, metrics) is `VAE`'s.
 """
 import keras
-import numpy as np
 import tensorflow as tf
 
 from keras_gen.errors import KerasGenError
 from keras_gen.export import export_endpoints
+from keras_gen.layers.condition import check_labels, one_hot_labels
 from keras_gen.models.vae import VAE
 
 
@@ -47,10 +47,7 @@ class CVAE(VAE):
 
     # === Conditioning hooks ===
     def _one_hot(self, labels):
-        labels = tf.convert_to_tensor(labels)
-        if labels.shape.rank == 2 and labels.shape[-1] == self.num_classes:
-            return tf.cast(labels, tf.float32)
-        return tf.one_hot(tf.cast(tf.reshape(labels, [-1]), tf.int32), self.num_classes)
+        return one_hot_labels(labels, self.num_classes)
 
     def _unpack(self, data):
         if not isinstance(data, (tuple, list)) or len(data) < 2:
@@ -75,11 +72,7 @@ class CVAE(VAE):
 
     def generate(self, n, label, seed=None):
         """n samples of class `label` (an int, or n labels), z ~ N(0, I)."""
-        labels = np.full(int(n), label) if np.ndim(label) == 0 else np.asarray(label)
-        if len(labels) != int(n):
-            raise KerasGenError(f"generate got {len(labels)} labels for n={n}")
-        if labels.min() < 0 or labels.max() >= self.num_classes:
-            raise KerasGenError(f"labels must be in 0..{self.num_classes - 1}, got {labels.min()}..{labels.max()}")
+        labels = check_labels(label, int(n), self.num_classes)
         from keras_gen.models.vae import _prior_sample
 
         return self.decode(_prior_sample(n, self.latent_dim, seed), labels)

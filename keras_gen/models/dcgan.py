@@ -38,7 +38,7 @@ WGAN-GP, whose penalty is per example, build D with `normalization="layer"`.
 """
 import keras
 
-from keras_gen.layers.condition import TileCondition
+from keras_gen.layers.condition import TileCondition, check_condition_dim, check_heads
 
 NORMALIZATIONS = ("batch", "layer", "none")
 LEAK = 0.2
@@ -72,14 +72,6 @@ def _norm(kind, name):
     return None
 
 
-def _check_condition_dim(condition_dim):
-    from keras_gen.errors import KerasGenError
-
-    if int(condition_dim) < 0:
-        raise KerasGenError(f"condition_dim must be >= 0, got {condition_dim}")
-    return int(condition_dim)
-
-
 def dcgan_generator(image_shape=(28, 28, 1), latent_dim=100, width=64, condition_dim=0, base_convs=0,
                     name="dcgan_generator"):
     """The DCGAN generator G: z -> image in [-1, 1] (see the module table).
@@ -97,7 +89,7 @@ def dcgan_generator(image_shape=(28, 28, 1), latent_dim=100, width=64, condition
         raise KerasGenError(f"base_convs must be >= 0, got {base_convs}")
     image_shape = tuple(image_shape)
     n, base = _check_shape(image_shape)
-    condition_dim = _check_condition_dim(condition_dim)
+    condition_dim = check_condition_dim(condition_dim)
     init = keras.initializers.RandomNormal(stddev=0.02)  # the paper's initialisation
     # === Layers ===
     z = keras.Input((latent_dim,), name="z")
@@ -149,13 +141,10 @@ def dcgan_discriminator(image_shape=(28, 28, 1), width=64, normalization="batch"
         raise unknown_name("normalization", normalization, NORMALIZATIONS)
     if not 0.0 <= float(dropout) < 1.0:
         raise KerasGenError(f"dropout must be in [0, 1), got {dropout}")
-    heads = dict(heads or {})
-    for head, units in heads.items():
-        if head == "logit" or not isinstance(units, int) or units < 1:
-            raise KerasGenError(f"heads must map names other than 'logit' to positive unit counts, got {head!r}: {units!r}")
+    heads = check_heads(heads)
     image_shape = tuple(image_shape)
     n, base = _check_shape(image_shape)
-    condition_dim = _check_condition_dim(condition_dim)
+    condition_dim = check_condition_dim(condition_dim)
     init = keras.initializers.RandomNormal(stddev=0.02)
     # === Layers ===
     x = keras.Input(image_shape, name="x")

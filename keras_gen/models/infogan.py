@@ -35,7 +35,8 @@ import tensorflow as tf
 
 from keras_gen.errors import KerasGenError
 from keras_gen.models.acgan import class_accuracy, class_cross_entropy
-from keras_gen.models.cgan import check_labels, input_width
+from keras_gen.layers.condition import check_labels
+from keras_gen.models.cgan import input_width
 from keras_gen.models.gan import CONDITION_STREAM, LATENT_STREAM, GAN
 
 CATEGORICAL_HEAD = "code_logits"

@@ -19,6 +19,8 @@ critic and a WGAN-GP critic (whose per-example penalty forbids batch statistics)
 """
 import keras
 
+from keras_gen.layers.condition import check_condition_dim, check_heads
+
 
 def _scale(data_mean, data_std):
     if data_mean is None and data_std is None:
@@ -28,16 +30,9 @@ def _scale(data_mean, data_std):
     return mean, std
 
 
-def _check_condition_dim(condition_dim):
-    if int(condition_dim) < 0:
-        from keras_gen.errors import KerasGenError
-
-        raise KerasGenError(f"condition_dim must be >= 0, got {condition_dim}")
-
-
 def _condition(first, condition_dim, name):
     """(inputs, tensor): `first` alone, or `[first, y]` and their concatenation."""
-    _check_condition_dim(condition_dim)
+    check_condition_dim(condition_dim)
     if not condition_dim:
         return first, first
     y = keras.Input((int(condition_dim),), name="y")
@@ -66,12 +61,7 @@ def mlp_discriminator(data_dim=2, hidden=(128, 128, 128), data_mean=None, data_s
 
     Standardises x first if given the data's scale; y joins the standardised x.
     """
-    from keras_gen.errors import KerasGenError
-
-    heads = dict(heads or {})
-    for head, units in heads.items():
-        if head == "logit" or not isinstance(units, int) or units < 1:
-            raise KerasGenError(f"heads must map names other than 'logit' to positive unit counts, got {head!r}: {units!r}")
+    heads = check_heads(heads)
     # === Layers ===
     x = keras.Input((data_dim,), name="x")
     h = x
@@ -80,7 +70,7 @@ def mlp_discriminator(data_dim=2, hidden=(128, 128, 128), data_mean=None, data_s
         h = keras.layers.Rescaling(scale=1.0 / scale[1], offset=-scale[0] / scale[1], name="standardize")(h)
     inputs = x
     if condition_dim:
-        _check_condition_dim(condition_dim)
+        check_condition_dim(condition_dim)
         inputs = [x, keras.Input((int(condition_dim),), name="y")]
         h = keras.layers.Concatenate(name="x_y")([h, inputs[1]])
     for i, units in enumerate(hidden):
