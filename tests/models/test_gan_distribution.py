@@ -12,43 +12,30 @@ from keras_gen.training.strategy import setup_logical_cpus
 setup_logical_cpus(2)
 import numpy as np, tensorflow as tf, keras
 from keras_gen.models import GAN, WGANGP, mlp_generator, mlp_discriminator, dcgan_generator, dcgan_discriminator
+from tests.models.replica_check import compare, sgd, train
 
 def players(kind):
     if kind == "dcgan":
         return dcgan_generator(latent_dim=4, width=4), dcgan_discriminator(width=4)
     return mlp_generator(2, 3, (8, 8)), mlp_discriminator(2, (8, 8))
 
-def train(cls, kind, strategy, init, data, steps=3, opt="sgd", lr=0.1, **kw):
-    keras.utils.set_random_seed(5)  # the same initial weights in every run of this test
-    with strategy.scope():
-        g, d = players(kind)
-        if init is not None:
-            g.set_weights(init[0]); d.set_weights(init[1])
-        start = (g.get_weights(), d.get_weights())
-        model = cls(generator=g, discriminator=d, seed=11, **kw)
-        make = (lambda: keras.optimizers.Adam(1e-2)) if opt == "adam" else (lambda: keras.optimizers.SGD(lr))
-        model.compile(d_optimizer=make(), g_optimizer=make())
-    ds = tf.data.Dataset.from_tensor_slices(data).batch(8, drop_remainder=True).take(steps)
-    hist = model.fit(ds, epochs=1, verbose=0).history
-    return start, g.get_weights() + d.get_weights(), {k: float(v[-1]) for k, v in hist.items()}
+def builder(cls, kind, **kw):
+    return lambda: cls(*players(kind), seed=11, **kw)
 
 rng = np.random.RandomState(0)
-cases = {"gan_mlp": (GAN, "mlp", rng.normal(size=(24, 2)).astype("float32"), {}),
-         "wgangp_mlp": (WGANGP, "mlp", rng.normal(size=(24, 2)).astype("float32"), {"n_critic": 2, "lr": 0.01}),
-         "gan_dcgan": (GAN, "dcgan", rng.uniform(-1, 1, size=(24, 28, 28, 1)).astype("float32"), {})}
+cases = {"gan_mlp": (builder(GAN, "mlp"), rng.normal(size=(24, 2)).astype("float32"), 0.1),
+         "wgangp_mlp": (builder(WGANGP, "mlp", n_critic=2), rng.normal(size=(24, 2)).astype("float32"), 0.01),
+         "gan_dcgan": (builder(GAN, "dcgan"), rng.uniform(-1, 1, size=(24, 28, 28, 1)).astype("float32"), 0.1)}
 # Compared with SGD: Adam's m / sqrt(v) turns the float round-off of near-zero gradients
 # (the summation order differs across replicas) into lr-sized steps, so its weights can
 # differ by ~1e-4 from run to run even on one replica. Adam under 2 replicas is checked
 # separately below (optimizers built in scope: fit must run and give finite losses).
 mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 out = {"replicas": mirrored.num_replicas_in_sync}
-for name, (cls, kind, data, kw) in cases.items():
-    init, one, logs1 = train(cls, kind, tf.distribute.get_strategy(), None, data, **kw)
-    _, two, logs2 = train(cls, kind, mirrored, init, data, **kw)
-    out[name] = {"max_abs_diff": max(float(np.max(np.abs(a - b))) for a, b in zip(one, two)),
-                 "max_change": max(float(np.max(np.abs(a - b))) for a, b in zip(one, init[0] + init[1])),
-                 "logs1": logs1, "logs2": logs2}
-_, _, logs = train(WGANGP, "mlp", mirrored, None, cases["wgangp_mlp"][2], opt="adam")
+for name, (build, data, lr) in cases.items():
+    out[name] = compare(build, data, mirrored, optimizer=sgd(lr))
+_, _, logs, _ = train(builder(WGANGP, "mlp"), mirrored, cases["wgangp_mlp"][1],
+                      optimizer=lambda: keras.optimizers.Adam(1e-2))
 out["adam_mirrored_finite"] = all(np.isfinite(v) for v in logs.values())
 print(json.dumps(out))
 """

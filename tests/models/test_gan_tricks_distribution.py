@@ -16,6 +16,7 @@ setup_logical_cpus(2)
 import numpy as np, tensorflow as tf, keras
 from keras_gen.models import (GAN, FGAN, WGANGP, dcgan_discriminator, dcgan_generator, mlp_discriminator,
                               mlp_generator, spectral_normalize)
+from tests.models.replica_check import compare, sgd, train
 
 def players(kind):
     if kind == "dcgan_sn":
@@ -23,46 +24,29 @@ def players(kind):
     d = mlp_discriminator(2, (8, 8))
     return mlp_generator(2, 3, (8, 8)), (spectral_normalize(d) if kind == "mlp_sn" else d)
 
-def train(cls, kind, strategy, init, data, steps=3, opt="sgd", lr=0.1, **kw):
-    keras.utils.set_random_seed(7)  # the same initial weights (and u) in every run
-    with strategy.scope():
-        g, d = players(kind)
-        if init is not None:
-            g.set_weights(init[0]); d.set_weights(init[1])
-        start = (g.get_weights(), d.get_weights())
-        model = cls(generator=g, discriminator=d, seed=11, **kw)
-        make = (lambda: keras.optimizers.Adam(1e-2)) if opt == "adam" else (lambda: keras.optimizers.SGD(lr))
-        model.compile(d_optimizer=make(), g_optimizer=make())
-    ds = tf.data.Dataset.from_tensor_slices(data).batch(8, drop_remainder=True).take(steps)
-    hist = model.fit(ds, epochs=1, verbose=0).history
-    trainable = [w.trainable for w in g.weights + d.weights]
-    return start, g.get_weights() + d.get_weights(), {k: float(v[-1]) for k, v in hist.items()}, trainable
+def builder(cls, kind, **kw):
+    return lambda: cls(*players(kind), seed=11, **kw)
 
 rng = np.random.RandomState(0)
 points = rng.normal(size=(24, 2)).astype("float32")
 images = rng.uniform(-1, 1, size=(24, 28, 28, 1)).astype("float32")
 cases = {
-    "gan_sn_mlp": (GAN, "mlp_sn", points, {}),
-    "wgangp_sn_mlp": (WGANGP, "mlp_sn", points, {"n_critic": 2, "lr": 0.01}),
-    "gan_sn_dcgan": (GAN, "dcgan_sn", images, {"lr": 0.05}),
-    "gan_feature_matching_mlp": (GAN, "mlp", points, {"generator_loss": "feature_matching",
-                                                      "feature_layer": "hidden1_lrelu", "label_smoothing": 0.1}),
-    "gan_feature_matching_dcgan": (GAN, "dcgan_sn", images, {"generator_loss": "feature_matching",
-                                                             "feature_layer": "down1_lrelu", "lr": 0.002}),
-    "fgan_kl_mlp": (FGAN, "mlp", points, {"divergence": "kl", "lr": 0.02}),
+    "gan_sn_mlp": (builder(GAN, "mlp_sn"), points, 0.1),
+    "wgangp_sn_mlp": (builder(WGANGP, "mlp_sn", n_critic=2), points, 0.01),
+    "gan_sn_dcgan": (builder(GAN, "dcgan_sn"), images, 0.05),
+    "gan_feature_matching_mlp": (builder(GAN, "mlp", generator_loss="feature_matching", feature_layer="hidden1_lrelu",
+                                         label_smoothing=0.1), points, 0.1),
+    "gan_feature_matching_dcgan": (builder(GAN, "dcgan_sn", generator_loss="feature_matching",
+                                           feature_layer="down1_lrelu"), images, 0.002),
+    "fgan_kl_mlp": (builder(FGAN, "mlp", divergence="kl"), points, 0.02),
 }
 mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 out = {"replicas": mirrored.num_replicas_in_sync}
-for name, (cls, kind, data, kw) in cases.items():
-    init, one, logs1, trainable = train(cls, kind, tf.distribute.get_strategy(), None, data, **kw)
-    _, two, logs2, _ = train(cls, kind, mirrored, init, data, **kw)
+for name, (build, data, lr) in cases.items():
     # Every weight (spectral norm's u too) must agree; "moved" is measured on trainable ones.
-    out[name] = {"max_abs_diff": max(float(np.max(np.abs(a - b))) for a, b in zip(one, two)),
-                 "max_change": max(float(np.max(np.abs(a - b)))
-                                   for a, b, t in zip(one, init[0] + init[1], trainable) if t),
-                 "logs1": logs1, "logs2": logs2}
-_, _, logs, _ = train(GAN, "mlp_sn", mirrored, None, points, opt="adam", generator_loss="feature_matching",
-                   feature_layer="hidden0_lrelu")
+    out[name] = compare(build, data, mirrored, optimizer=sgd(lr), seed=7)  # seed 7: the same initial weights and u
+_, _, logs, _ = train(builder(GAN, "mlp_sn", generator_loss="feature_matching", feature_layer="hidden0_lrelu"),
+                      mirrored, points, optimizer=lambda: keras.optimizers.Adam(1e-2), seed=7)
 out["adam_mirrored_finite"] = all(np.isfinite(v) for v in logs.values())
 print(json.dumps(out))
 """
