@@ -20,6 +20,15 @@ The rules of notes 003, and how each is met here:
 
 Samples are in [-1, 1] (tanh): scale real images x in [0, 1] to 2x - 1.
 
+Two options leave the S4 rules, for the networks of the InfoGAN paper (Chen et al. 2016,
+table 1: 4x4 kernels, and one fully connected hidden layer of 1024 units in G before
+the projection and in D after the convolutions); both are off by default:
+
+    kernel_size=4                          every convolution's kernel (5 in the DCGAN paper)
+    dense_units=1024                       G: z -> Dense(1024) BN ReLU -> projection ...
+                                           D: ... -> flatten -> Dense(1024) BN LReLU -> a
+                                           Dense output (and heads) on that shared body
+
 Conditions and extra heads (for the conditional and representation GANs, S7-S10):
 
     dcgan_generator(condition_dim=k)       inputs [z, y]: y (one-hot label, or InfoGAN's
@@ -72,8 +81,17 @@ def _norm(kind, name):
     return None
 
 
+def _check_options(kernel_size, dense_units):
+    from keras_gen.errors import KerasGenError
+
+    if not isinstance(kernel_size, int) or kernel_size < 1:
+        raise KerasGenError(f"kernel_size must be a positive integer, got {kernel_size!r}")
+    if not isinstance(dense_units, int) or dense_units < 0:
+        raise KerasGenError(f"dense_units must be an integer >= 0, got {dense_units!r}")
+
+
 def dcgan_generator(image_shape=(28, 28, 1), latent_dim=100, width=64, condition_dim=0, base_convs=0,
-                    name="dcgan_generator"):
+                    kernel_size=KERNEL, dense_units=0, name="dcgan_generator"):
     """The DCGAN generator G: z -> image in [-1, 1] (see the module table).
 
     Args:
@@ -82,11 +100,15 @@ def dcgan_generator(image_shape=(28, 28, 1), latent_dim=100, width=64, condition
         base_convs: stride-1 transposed convolutions (BN, ReLU) added at the base map after
             the projection (0 in the paper's table; the keras.io MNIST DCGAN has one): more
             depth where it is cheapest.
+        kernel_size: kernel of every transposed convolution (5; the InfoGAN paper: 4).
+        dense_units: if > 0, a fully connected hidden layer (BN, ReLU) of this width before
+            the projection (not a DCGAN rule: the InfoGAN paper's G has 1024).
     """
     if int(base_convs) < 0:
         from keras_gen.errors import KerasGenError
 
         raise KerasGenError(f"base_convs must be >= 0, got {base_convs}")
+    _check_options(kernel_size, dense_units)
     image_shape = tuple(image_shape)
     n, base = _check_shape(image_shape)
     condition_dim = check_condition_dim(condition_dim)
@@ -98,23 +120,27 @@ def dcgan_generator(image_shape=(28, 28, 1), latent_dim=100, width=64, condition
         y = keras.Input((condition_dim,), name="y")
         inputs = [z, y]
         h = keras.layers.Concatenate(name="z_y")([z, y])
+    if dense_units:
+        h = keras.layers.Dense(dense_units, use_bias=False, kernel_initializer=init, name="hidden_dense")(h)
+        h = _norm("batch", "hidden_bn")(h)
+        h = keras.layers.ReLU(name="hidden_relu")(h)
     channels = width * 2 ** (n - 1)
     h = keras.layers.Dense(base * base * channels, use_bias=False, kernel_initializer=init, name="projection")(h)
     h = keras.layers.Reshape((base, base, channels), name="projection_reshape")(h)
     h = _norm("batch", "projection_bn")(h)
     h = keras.layers.ReLU(name="projection_relu")(h)
     for j in range(int(base_convs)):
-        h = keras.layers.Conv2DTranspose(channels, KERNEL, strides=1, padding="same", use_bias=False,
+        h = keras.layers.Conv2DTranspose(channels, kernel_size, strides=1, padding="same", use_bias=False,
                                          kernel_initializer=init, name=f"base{j}_convt")(h)
         h = _norm("batch", f"base{j}_bn")(h)
         h = keras.layers.ReLU(name=f"base{j}_relu")(h)
     for i in range(1, n):
         channels //= 2
-        h = keras.layers.Conv2DTranspose(channels, KERNEL, strides=2, padding="same", use_bias=False,
+        h = keras.layers.Conv2DTranspose(channels, kernel_size, strides=2, padding="same", use_bias=False,
                                          kernel_initializer=init, name=f"up{i}_convt")(h)
         h = _norm("batch", f"up{i}_bn")(h)
         h = keras.layers.ReLU(name=f"up{i}_relu")(h)
-    h = keras.layers.Conv2DTranspose(image_shape[-1], KERNEL, strides=2, padding="same",
+    h = keras.layers.Conv2DTranspose(image_shape[-1], kernel_size, strides=2, padding="same",
                                      kernel_initializer=init, name="output_convt")(h)
     x = keras.layers.Activation("tanh", name="output_tanh")(h)
     # === Functional Model ===
@@ -122,7 +148,7 @@ def dcgan_generator(image_shape=(28, 28, 1), latent_dim=100, width=64, condition
 
 
 def dcgan_discriminator(image_shape=(28, 28, 1), width=64, normalization="batch", condition_dim=0, heads=None,
-                        dropout=0.0, name="dcgan_discriminator"):
+                        dropout=0.0, kernel_size=KERNEL, dense_units=0, name="dcgan_discriminator"):
     """The DCGAN discriminator D: image -> one logit (see the module table).
 
     Args:
@@ -134,6 +160,10 @@ def dcgan_discriminator(image_shape=(28, 28, 1), width=64, normalization="batch"
             shared body (ACGAN's class logits, InfoGAN's Q network).
         dropout: if > 0, dropout at this rate after every hidden LeakyReLU (a regulariser
             for small data sets, where D otherwise memorises the training images).
+        kernel_size: kernel of every strided convolution (5; the InfoGAN paper: 4).
+        dense_units: if > 0, the body ends with a fully connected hidden layer (normalised
+            as the convolutions, LeakyReLU) of this width, and the logit and every head are
+            Dense layers on it (not a DCGAN rule: the InfoGAN paper's D/Q has 1024).
     """
     from keras_gen.errors import KerasGenError, unknown_name
 
@@ -142,6 +172,7 @@ def dcgan_discriminator(image_shape=(28, 28, 1), width=64, normalization="batch"
     if not 0.0 <= float(dropout) < 1.0:
         raise KerasGenError(f"dropout must be in [0, 1), got {dropout}")
     heads = check_heads(heads)
+    _check_options(kernel_size, dense_units)
     image_shape = tuple(image_shape)
     n, base = _check_shape(image_shape)
     condition_dim = check_condition_dim(condition_dim)
@@ -156,7 +187,7 @@ def dcgan_discriminator(image_shape=(28, 28, 1), width=64, normalization="batch"
         h = keras.layers.Concatenate(name="x_y")([x, maps])
     channels = width
     for i in range(n):
-        h = keras.layers.Conv2D(channels, KERNEL, strides=2, padding="same", use_bias=(i == 0 or normalization == "none"),
+        h = keras.layers.Conv2D(channels, kernel_size, strides=2, padding="same", use_bias=(i == 0 or normalization == "none"),
                                 kernel_initializer=init, name=f"down{i}_conv")(h)
         if i > 0 and normalization != "none":
             h = _norm(normalization, f"down{i}_{normalization[0]}n")(h)
@@ -164,15 +195,32 @@ def dcgan_discriminator(image_shape=(28, 28, 1), width=64, normalization="batch"
         if dropout:
             h = keras.layers.Dropout(dropout, name=f"down{i}_dropout")(h)
         channels *= 2
+    if dense_units:
+        h = keras.layers.Flatten(name="flatten")(h)
+        h = keras.layers.Dense(dense_units, use_bias=normalization == "none", kernel_initializer=init,
+                               name="hidden_dense")(h)
+        if normalization == "batch":
+            h = _norm("batch", "hidden_bn")(h)
+        elif normalization == "layer":
+            h = keras.layers.LayerNormalization(name="hidden_ln")(h)
+        h = keras.layers.LeakyReLU(negative_slope=LEAK, name="hidden_lrelu")(h)
+        if dropout:
+            h = keras.layers.Dropout(dropout, name="hidden_dropout")(h)
     body = h
-    logits = keras.layers.Conv2D(1, base, padding="valid", kernel_initializer=init, name="logit_conv")(body)
-    logits = keras.layers.Reshape((1,), name="logit")(logits)
+
+    def output(units, name):
+        """A last layer on the body: a Dense, or a convolution covering the whole map."""
+        if dense_units:
+            return keras.layers.Dense(units, kernel_initializer=init, name=name)(body)
+        out = keras.layers.Conv2D(units, base, padding="valid", kernel_initializer=init, name=f"{name}_conv")(body)
+        return keras.layers.Reshape((units,), name=name)(out)
+
+    logits = output(1, "logit")
     if not heads:
         # === Functional Model ===
         return keras.Model(inputs, logits, name=name)
     outputs = {"logit": logits}
     for head, units in heads.items():
-        out = keras.layers.Conv2D(units, base, padding="valid", kernel_initializer=init, name=f"{head}_conv")(body)
-        outputs[head] = keras.layers.Reshape((units,), name=head)(out)
+        outputs[head] = output(units, head)
     # === Functional Model ===
     return keras.Model(inputs, outputs, name=name)

@@ -212,6 +212,14 @@ def test_infogan_losses_match_the_formulas():
     np.testing.assert_allclose(logs["mi_lower_bound"].numpy(), np.log(K) - ce, rtol=1e-5)
     g_loss, _ = model.generator_loss(fake, batch)
     np.testing.assert_allclose(g_loss.numpy(), _softplus(-fake["logit"][:, 0]) + 0.5 * (ce + nll), rtol=1e-5)
+    # continuous_weight scales only the continuous codes' term
+    weighted = make("infogan", info_weight=0.5, continuous_weight=0.3)
+    g_loss, _ = weighted.generator_loss(fake, batch)
+    np.testing.assert_allclose(g_loss.numpy(), _softplus(-fake["logit"][:, 0]) + 0.5 * (ce + 0.3 * nll), rtol=1e-5)
+    d_loss, logs = weighted.discriminator_loss(real, fake, batch)
+    np.testing.assert_allclose(d_loss.numpy(), _softplus(-real["logit"][:, 0]) + _softplus(fake["logit"][:, 0])
+                               + 0.5 * (ce + 0.3 * nll), rtol=1e-5)
+    np.testing.assert_allclose(logs["mi_lower_bound"].numpy(), np.log(K) - ce, rtol=1e-5)
 
 
 def test_infogan_ignores_labels_and_generates_requested_codes():
@@ -236,6 +244,21 @@ def test_infogan_ignores_labels_and_generates_requested_codes():
     with pytest.raises(KerasGenError, match="heads="):
         InfoGAN(mlp_generator(2, 4, (8,), condition_dim=K + 2), mlp_discriminator(2, (8,), heads={"code_logits": K}),
                 num_categories=K, num_continuous=2)
+    for bad in ({"noise_std": 0.0}, {"noise_std": float("nan")}, {"continuous_weight": -1.0}):
+        with pytest.raises(KerasGenError, match=next(iter(bad))):
+            make("infogan", **bad)
+
+
+def test_infogan_noise_std_scales_only_the_noise():
+    model = make("infogan", noise_std=0.25)
+    codes = model.codes(5, categorical=[0, 1, 2, 0, 1], continuous=[0.5, -0.5])
+    out = model.generate(5, codes=codes, seed=3)
+    z = model.sample_latents(5, tf.constant([3, 0], tf.int64))["z"]
+    assert abs(float(np.std(model.sample_latents(4000, tf.constant([1, 2], tf.int64))["z"])) - 1.0) < 0.03
+    np.testing.assert_allclose(out, model.generator([0.25 * z, tf.constant(codes)]).numpy(), rtol=1e-6)
+    assert not np.allclose(out, model.generator([z, tf.constant(codes)]).numpy(), atol=1e-3)
+    clone = InfoGAN.from_config(model.get_config())
+    assert clone.noise_std == 0.25 and clone.continuous_weight == 1.0
 
 
 # === BiGAN ===
@@ -293,3 +316,25 @@ def test_conditional_dcgan_networks_keep_the_s4_rules():
     assert maps.shape == (1, 28, 28, 10) and np.all(maps[..., 3] == 1) and np.all(np.delete(maps, 3, -1) == 0)
     with pytest.raises(KerasGenError, match="heads"):
         dcgan_discriminator(width=4, heads={"logit": 3})
+
+
+def test_dcgan_builders_infogan_paper_options():
+    """kernel_size and dense_units build the InfoGAN paper's table-1 networks."""
+    g = dcgan_generator(latent_dim=8, width=4, condition_dim=12, kernel_size=4, dense_units=32)
+    d = dcgan_discriminator(width=4, kernel_size=4, dense_units=32, heads={"code_logits": 10, "code_mean": 2})
+    assert [l.name for l in g.layers if isinstance(l, keras.layers.Dense)] == ["hidden_dense", "projection"]
+    assert g.get_layer("hidden_dense").output.shape == (None, 32) and g.output_shape == (None, 28, 28, 1)
+    assert all(l.kernel_size == (4, 4) for l in g.layers if isinstance(l, keras.layers.Conv2DTranspose))
+    assert all(l.kernel_size == (4, 4) for l in d.layers if isinstance(l, keras.layers.Conv2D))
+    dense = {l.name: l for l in d.layers if isinstance(l, keras.layers.Dense)}
+    assert set(dense) == {"hidden_dense", "logit", "code_logits", "code_mean"}
+    # logit and both Q heads read the same shared body: only the last layer differs (S9)
+    body = d.get_layer("hidden_lrelu").output
+    assert all(dense[k].input is body for k in ("logit", "code_logits", "code_mean"))
+    out = d(np.zeros((3, 28, 28, 1), "float32"))
+    assert out["logit"].shape == (3, 1) and out["code_logits"].shape == (3, 10) and out["code_mean"].shape == (3, 2)
+    for bad in ({"kernel_size": 0}, {"dense_units": -1}, {"dense_units": 2.5}):
+        with pytest.raises(KerasGenError, match=next(iter(bad))):
+            dcgan_discriminator(width=4, **bad)
+        with pytest.raises(KerasGenError, match=next(iter(bad))):
+            dcgan_generator(width=4, **bad)
