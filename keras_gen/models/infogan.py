@@ -24,6 +24,18 @@ Losses to minimise (per example, averaged over the global batch like every loss 
     D and Q:  minimax GAN loss + lambda info_loss(G(z, c))     (D's body learns Q too)
     G:        GAN generator loss + lambda info_loss(G(z, c))
 
+    info_loss = CE(c_cat, code_logits) + lambda_cont 0.5 ||c_cont - code_mean||^2
+
+`continuous_weight` = lambda_cont / lambda: the paper keeps lambda = 1 for the discrete
+code and makes it "smaller" for continuous codes (its section 5), so that the continuous
+term does not outweigh the categorical one.
+
+`noise_std` scales the incompressible noise: G sees sigma z with z ~ N(0, I) (sigma = 1
+is the paper). A small sigma (ClusterGAN, Mukherjee et al. 2019, uses 0.1) keeps the
+one-hot category the dominant part of G's input, which helps the category become the
+data's discrete factor. The exported `generate(z, codes)` applies sigma itself: callers
+always draw z ~ N(0, I).
+
 `mi_lower_bound` reports log(num_categories) - CE, the categorical part of L_I
 (its maximum, log 10 = 2.303 nats, means the category is always recovered).
 
@@ -61,6 +73,9 @@ class InfoGAN(GAN):
         num_categories: values of the categorical code (10).
         num_continuous: number of continuous codes ~ U[-1, 1] (2).
         info_weight: lambda (1, as in the paper for discrete codes).
+        continuous_weight: lambda_cont / lambda, the relative weight of the continuous
+            codes' term (1; the paper: "smaller" than the discrete code's).
+        noise_std: sigma, G's input is (sigma z, codes) with z ~ N(0, I) (1 = the paper).
         (the rest as `GAN`)
 
     Metrics: d_loss, g_loss, d_real, d_fake, info_loss (-log Q(c|G(z,c)) up to a
@@ -71,7 +86,7 @@ class InfoGAN(GAN):
     metric_names = ("d_loss", "g_loss", "d_real", "d_fake", "info_loss", "mi_lower_bound", "code_accuracy")
 
     def __init__(self, generator, discriminator, num_categories=10, num_continuous=2, info_weight=1.0,
-                 latent_dim=None, **kwargs):
+                 continuous_weight=1.0, noise_std=1.0, latent_dim=None, **kwargs):
         self.num_categories = int(num_categories)
         self.num_continuous = int(num_continuous)
         if self.num_categories < 2 or self.num_continuous < 0:
@@ -80,6 +95,12 @@ class InfoGAN(GAN):
         if float(info_weight) < 0:
             raise KerasGenError(f"info_weight must be >= 0, got {info_weight}")
         self.info_weight = float(info_weight)
+        if not float(continuous_weight) >= 0:
+            raise KerasGenError(f"continuous_weight must be >= 0, got {continuous_weight}")
+        if not float(noise_std) > 0:
+            raise KerasGenError(f"noise_std must be > 0, got {noise_std}")
+        self.continuous_weight = float(continuous_weight)
+        self.noise_std = float(noise_std)
         self.code_dim = self.num_categories + self.num_continuous
         if len(generator.inputs) != 2 or input_width(generator, 1) != self.code_dim:
             raise KerasGenError(f"InfoGAN generator must take [z, codes of width {self.code_dim}]; build it with "
@@ -99,7 +120,8 @@ class InfoGAN(GAN):
     def get_config(self):
         config = super().get_config()
         config.update(num_categories=self.num_categories, num_continuous=self.num_continuous,
-                      info_weight=self.info_weight)
+                      info_weight=self.info_weight, continuous_weight=self.continuous_weight,
+                      noise_std=self.noise_std)
         return config
 
     # === Hooks ===
@@ -121,15 +143,17 @@ class InfoGAN(GAN):
 
     def generator_inputs(self, latents, condition=None):
         # `condition` (from generate(codes=...)) replaces the sampled codes.
-        return [latents["z"], latents["codes"] if condition is None else condition]
+        return [self.noise_std * latents["z"], latents["codes"] if condition is None else condition]
 
     def info_loss(self, fake_out, codes):
-        """(per-example -log Q(c | G(z, c)) up to a constant, categorical cross-entropy part)."""
+        """(per-example info_loss, its categorical cross-entropy part); info_loss is
+        -log Q(c | G(z, c)) up to a constant when continuous_weight = 1."""
         category = codes[:, :self.num_categories]
         ce = class_cross_entropy(category, fake_out[CATEGORICAL_HEAD])
         loss = ce
         if self.num_continuous:
-            loss = loss + gaussian_code_nll(codes[:, self.num_categories:], fake_out[CONTINUOUS_HEAD])
+            loss = loss + self.continuous_weight * gaussian_code_nll(codes[:, self.num_categories:],
+                                                                     fake_out[CONTINUOUS_HEAD])
         return loss, ce
 
     def _info_logs(self, fake_out, codes):
@@ -197,12 +221,12 @@ class InfoGAN(GAN):
         return probs, means
 
     def export_endpoints(self):
-        """`generate`: (z, codes) -> x; `discriminate`: x -> logits; `infer_codes`: x ->
-        (categorical_probs, continuous_mean)."""
+        """`generate`: (z ~ N(0, I), codes) -> x, noise_std applied inside; `discriminate`:
+        x -> logits; `infer_codes`: x -> (categorical_probs, continuous_mean)."""
         z = tf.TensorSpec((None, self.latent_dim), tf.float32, name="z")
         c = tf.TensorSpec((None, self.code_dim), tf.float32, name="codes")
         x = tf.TensorSpec((None,) + tuple(self.generator.output_shape[1:]), tf.float32, name="x")
-        d, n_cont = self.discriminator, self.num_continuous
+        d, g, n_cont, sigma = self.discriminator, self.generator, self.num_continuous, self.noise_std
 
         def infer(images):
             out = d(images, training=False)
@@ -212,7 +236,7 @@ class InfoGAN(GAN):
             return result
 
         return [
-            ("generate", self.generator, [z, c], "x"),
+            ("generate", lambda noise, codes: g([sigma * noise, codes], training=False), [z, c], "x"),
             ("discriminate", lambda images: d(images, training=False)["logit"], [x], "logits"),
             ("infer_codes", infer, [x], "codes"),
         ]

@@ -72,7 +72,7 @@ def test_export_reloads_without_keras_gen(tmp_path):
         "acgan": ACGAN(dcgan_generator(latent_dim=4, width=4, condition_dim=10),
                        dcgan_discriminator(width=4, heads={"class_logits": 10})),
         "infogan": InfoGAN(dcgan_generator(latent_dim=4, width=4, condition_dim=12),
-                           dcgan_discriminator(width=4, heads={"code_logits": 10, "code_mean": 2})),
+                           dcgan_discriminator(width=4, heads={"code_logits": 10, "code_mean": 2}), noise_std=0.5),
         "bigan": BiGAN(dcgan_generator(latent_dim=4, width=4), bigan_discriminator(latent_dim=4, width=4, joint_units=8),
                        bigan_encoder(latent_dim=4, width=4)),
     }
@@ -110,7 +110,7 @@ def test_export_reloads_without_keras_gen(tmp_path):
     probs = np.array(out["acgan"]["classify"]["probabilities"])
     close(probs, keras.ops.softmax(m.discriminator(x)["class_logits"]))
     m = models["infogan"]
-    close(out["infogan"]["generate"]["x"], m.generator([z, codes]))
+    close(out["infogan"]["generate"]["x"], m.generator([0.5 * z, codes]))  # served z ~ N(0, I); sigma inside
     p, mu = m.infer_codes(x)
     close(out["infogan"]["infer_codes"]["categorical_probs"], p)
     close(out["infogan"]["infer_codes"]["continuous_mean"], mu)
