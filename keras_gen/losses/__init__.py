@@ -12,6 +12,7 @@ from keras_gen.losses.penalties import (  # noqa: F401
     gradient_penalty,
     interpolate,
     interpolation_weights,
+    r1_penalty,
     safe_norm,
 )
 from keras_gen.losses.vae import bernoulli_reconstruction, gaussian_kl, gaussian_log_density, gaussian_reconstruction  # noqa: F401

@@ -1,7 +1,8 @@
-"""Lipschitz constraints on a WGAN critic: gradient penalty (S6) and weight clipping (S5).
+"""Constraints on a discriminator: gradient penalty (S6), weight clipping (S5), R1.
 
 References: Gulrajani et al. 2017, "Improved Training of Wasserstein GANs" (the
-gradient penalty, Algorithm 1); Arjovsky et al. 2017, "Wasserstein GAN" (clipping).
+gradient penalty, Algorithm 1); Arjovsky et al. 2017, "Wasserstein GAN" (clipping);
+Mescheder et al. 2018, "Which Training Methods for GANs do actually Converge?" (R1).
 """
 import tensorflow as tf
 
@@ -72,3 +73,31 @@ def clip_weights(variables, clip_value):
     """
     c = float(clip_value)
     return [v.assign(tf.clip_by_value(v, -c, c)) for v in variables]
+
+
+def r1_penalty(discriminator, real):
+    """Per-example R1 penalty (Mescheder et al. 2018): `||grad_x D(x_i)||^2` on real data.
+
+    Formula:
+        R1_i = || d D(x_i) / d x_i ||_2^2        (D's logit, x_i real)
+
+    The D loss adds `gamma / 2 * R1_i`: it penalises D's slope on the data, which keeps
+    the non-saturating GAN from oscillating around its equilibrium and D from
+    memorising a small training set.
+
+    Args:
+        discriminator: callable mapping a batch of inputs to per-example logits
+            (e.g. `lambda x: D(x, training=True)`). With BatchNorm in D the gradient also
+            runs through the batch statistics (as in any R1 on such a network).
+        real: a batch of real inputs.
+
+    Returns:
+        `[batch]` squared gradient norms, differentiable with respect to D's weights.
+    """
+    real = tf.convert_to_tensor(real)
+    with tf.GradientTape() as tape:
+        tape.watch(real)
+        # The sum is taken inside the tape: each example's gradient is its own.
+        total = tf.reduce_sum(discriminator(real))
+    grads = tape.gradient(total, real)
+    return tf.reduce_sum(tf.square(tf.reshape(grads, [tf.shape(grads)[0], -1])), axis=1)

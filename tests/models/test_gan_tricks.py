@@ -58,6 +58,37 @@ def test_label_smoothing_step_is_the_smoothed_minimax_game(smoothing):
     assert set(logs) == {"d_loss", "g_loss", "d_real", "d_fake"}
 
 
+def test_r1_step_adds_half_gamma_squared_slope_on_real_data():
+    """D's loss is the minimax loss + gamma/2 ||grad_x D(x)||^2 (x real); G's step is unchanged."""
+    keras.utils.set_random_seed(0)
+    g, d = tiny_players()
+    gamma, lr = 2.0, 0.1
+    gan = GAN(generator=g, discriminator=d, r1_weight=gamma, seed=5)
+    gan.compile(d_optimizer=keras.optimizers.SGD(lr), g_optimizer=keras.optimizers.SGD(lr))
+    x = tf.constant(toy_data(8))
+    g_ref, d_ref = _copy(g), _copy(d)
+    z_d = gan.sample_latents(8, gan.step_seed(0))
+    z_g = gan.sample_latents(8, gan.step_seed(1))
+
+    def d_loss():
+        with tf.GradientTape() as inner:
+            inner.watch(x)
+            total = tf.reduce_sum(d_ref(x))
+        slope = tf.reduce_sum(tf.square(inner.gradient(total, x)), axis=1)
+        minimax = -tf.reduce_mean(_log_sigmoid(d_ref(x))) - tf.reduce_mean(tf.math.log(1 - tf.sigmoid(d_ref(g_ref(z_d)))))
+        return minimax + 0.5 * gamma * tf.reduce_mean(slope)
+
+    _sgd_step(d_ref.trainable_variables, d_loss, lr)
+    _sgd_step(g_ref.trainable_variables, lambda: -tf.reduce_mean(_log_sigmoid(d_ref(g_ref(z_g)))), lr)
+    logs = gan.train_on_batch(x, return_dict=True)
+    for a, b in zip(d.get_weights() + g.get_weights(), d_ref.get_weights() + g_ref.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert set(logs) == {"d_loss", "g_loss", "d_real", "d_fake", "r1_penalty"} and logs["r1_penalty"] > 0
+    clone = GAN.from_config(gan.get_config())
+    assert clone.r1_weight == gamma and "r1_penalty" in clone.metric_names
+    assert "r1_penalty" not in GAN(generator=g, discriminator=d).metric_names
+
+
 def _feature_model(d, name):
     return keras.Model(d.input, d.get_layer(name).output)
 
@@ -186,3 +217,6 @@ def test_bad_arguments_raise_one_line_errors():
         GAN(generator=g, discriminator=d, feature_layer="hidden0")
     with pytest.raises(KerasGenError, match="generator loss 'hinge'.*feature_matching"):
         GAN(generator=g, discriminator=d, generator_loss="hinge")
+    for bad in (-1.0, float("nan")):
+        with pytest.raises(KerasGenError, match="r1_weight must be >= 0"):
+            GAN(generator=g, discriminator=d, r1_weight=bad)

@@ -2,7 +2,8 @@
 
 Spectral normalisation (the power-iteration vector u is a mirrored non-trainable
 variable updated in every training call), feature matching (a loss of global-batch
-means, gathered across replicas), one-sided label smoothing and the f-GAN losses.
+means, gathered across replicas), one-sided label smoothing, the f-GAN losses and R1
+(a per-example penalty; on the DCGAN D it runs through synchronized BatchNorm).
 Runs in a subprocess: the 2 logical CPU devices must exist before TensorFlow initialises.
 """
 import pytest
@@ -39,6 +40,9 @@ cases = {
     "gan_feature_matching_dcgan": (builder(GAN, "dcgan_sn", generator_loss="feature_matching",
                                            feature_layer="down1_lrelu"), images, 0.002),
     "fgan_kl_mlp": (builder(FGAN, "mlp", divergence="kl"), points, 0.02),
+    "gan_r1_mlp": (builder(GAN, "mlp", r1_weight=1.0), points, 0.1),
+    "gan_r1_dcgan": (lambda: GAN(dcgan_generator(latent_dim=4, width=4), dcgan_discriminator(width=4), seed=11,
+                                 r1_weight=1.0), images, 0.02),
 }
 mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 out = {"replicas": mirrored.num_replicas_in_sync}
@@ -58,7 +62,7 @@ def test_two_replicas_equal_one_replica_with_gan_tricks():
     assert out["replicas"] == 2
     assert out["adam_mirrored_finite"]
     for name in ("gan_sn_mlp", "wgangp_sn_mlp", "gan_sn_dcgan", "gan_feature_matching_mlp",
-                 "gan_feature_matching_dcgan", "fgan_kl_mlp"):
+                 "gan_feature_matching_dcgan", "fgan_kl_mlp", "gan_r1_mlp", "gan_r1_dcgan"):
         res = out[name]
         assert res["max_change"] > 1e-3, name  # the weights really moved
         # float32 round-off (summation order differs across replicas, e.g. synchronized
