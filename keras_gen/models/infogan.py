@@ -30,6 +30,14 @@ Losses to minimise (per example, averaged over the global batch like every loss 
 code and makes it "smaller" for continuous codes (its section 5), so that the continuous
 term does not outweigh the categorical one.
 
+`info_warmup_steps` and `info_ramp_steps` schedule lambda over G iterations: 0 for the
+first `info_warmup_steps` (G first learns the data alone), then linearly up to
+`info_weight` over `info_ramp_steps`. With lambda > 0 from the first step, the category
+is fixed while G's samples are still blobs, and it tends to encode what tells blobs
+apart (thickness, slant) rather than the digit; started later, it splits digits that
+are already formed. The schedule reads the G optimizer's iteration count, so a resumed
+`fit` continues it.
+
 `noise_std` scales the incompressible noise: G sees sigma z with z ~ N(0, I) (sigma = 1
 is the paper). A small sigma (ClusterGAN, Mukherjee et al. 2019, uses 0.1) keeps the
 one-hot category the dominant part of G's input, which helps the category become the
@@ -76,17 +84,22 @@ class InfoGAN(GAN):
         continuous_weight: lambda_cont / lambda, the relative weight of the continuous
             codes' term (1; the paper: "smaller" than the discrete code's).
         noise_std: sigma, G's input is (sigma z, codes) with z ~ N(0, I) (1 = the paper).
+        info_warmup_steps: G iterations with lambda = 0 (0 = the paper).
+        info_ramp_steps: G iterations over which lambda then rises linearly to info_weight
+            (lambda = info_weight * clip((t - warmup) / ramp, 0, 1) at G iteration t).
         (the rest as `GAN`)
 
     Metrics: d_loss, g_loss, d_real, d_fake, info_loss (-log Q(c|G(z,c)) up to a
     constant), mi_lower_bound (categorical part of L_I, nats), code_accuracy (Q recovers
-    the category of G(z, c)).
+    the category of G(z, c)), info_weight (the scheduled lambda).
     """
 
-    metric_names = ("d_loss", "g_loss", "d_real", "d_fake", "info_loss", "mi_lower_bound", "code_accuracy")
+    metric_names = ("d_loss", "g_loss", "d_real", "d_fake", "info_loss", "mi_lower_bound", "code_accuracy",
+                    "info_weight")
 
     def __init__(self, generator, discriminator, num_categories=10, num_continuous=2, info_weight=1.0,
-                 continuous_weight=1.0, noise_std=1.0, latent_dim=None, **kwargs):
+                 continuous_weight=1.0, noise_std=1.0, info_warmup_steps=0, info_ramp_steps=0, latent_dim=None,
+                 **kwargs):
         self.num_categories = int(num_categories)
         self.num_continuous = int(num_continuous)
         if self.num_categories < 2 or self.num_continuous < 0:
@@ -101,6 +114,10 @@ class InfoGAN(GAN):
             raise KerasGenError(f"noise_std must be > 0, got {noise_std}")
         self.continuous_weight = float(continuous_weight)
         self.noise_std = float(noise_std)
+        for name, value in (("info_warmup_steps", info_warmup_steps), ("info_ramp_steps", info_ramp_steps)):
+            if int(value) != value or value < 0:
+                raise KerasGenError(f"{name} must be an integer >= 0, got {value}")
+        self.info_warmup_steps, self.info_ramp_steps = int(info_warmup_steps), int(info_ramp_steps)
         self.code_dim = self.num_categories + self.num_continuous
         if len(generator.inputs) != 2 or input_width(generator, 1) != self.code_dim:
             raise KerasGenError(f"InfoGAN generator must take [z, codes of width {self.code_dim}]; build it with "
@@ -121,7 +138,8 @@ class InfoGAN(GAN):
         config = super().get_config()
         config.update(num_categories=self.num_categories, num_continuous=self.num_continuous,
                       info_weight=self.info_weight, continuous_weight=self.continuous_weight,
-                      noise_std=self.noise_std)
+                      noise_std=self.noise_std, info_warmup_steps=self.info_warmup_steps,
+                      info_ramp_steps=self.info_ramp_steps)
         return config
 
     # === Hooks ===
@@ -156,22 +174,36 @@ class InfoGAN(GAN):
                                                                      fake_out[CONTINUOUS_HEAD])
         return loss, ce
 
-    def _info_logs(self, fake_out, codes):
+    def scheduled_info_weight(self):
+        """lambda at the current G iteration (a scalar tensor): see info_warmup_steps."""
+        if not (self.info_warmup_steps or self.info_ramp_steps):
+            return tf.constant(self.info_weight, tf.float32)
+        it = self.g_optimizer.iterations if self.g_optimizer is not None else 0
+        t = tf.cast(it, tf.float32) - float(self.info_warmup_steps)
+        if self.info_ramp_steps:
+            fraction = tf.clip_by_value(t / float(self.info_ramp_steps), 0.0, 1.0)
+        else:
+            fraction = tf.cast(t >= 0.0, tf.float32)
+        return self.info_weight * fraction
+
+    def _info_logs(self, fake_out, codes, weight):
         loss, ce = self.info_loss(fake_out, codes)
         logs = {"info_loss": loss, "mi_lower_bound": float(np.log(self.num_categories)) - ce,
-                "code_accuracy": class_accuracy(codes[:, :self.num_categories], fake_out[CATEGORICAL_HEAD])}
+                "code_accuracy": class_accuracy(codes[:, :self.num_categories], fake_out[CATEGORICAL_HEAD]),
+                "info_weight": weight * tf.ones_like(loss)}
         return loss, logs
 
     def discriminator_loss(self, real_out, fake_out, batch):
         loss, logs = GAN.discriminator_loss(self, real_out["logit"], fake_out["logit"], batch)
-        info, info_logs = self._info_logs(fake_out, batch["latents"]["codes"])
+        weight = self.scheduled_info_weight()
+        info, info_logs = self._info_logs(fake_out, batch["latents"]["codes"], weight)
         logs.update(info_logs)
-        return loss + self.info_weight * info, logs
+        return loss + weight * info, logs
 
     def generator_loss(self, fake_out, batch):
         loss, logs = GAN.generator_loss(self, fake_out["logit"], batch)
         info, _ = self.info_loss(fake_out, batch["latents"]["codes"])
-        return loss + self.info_weight * info, logs
+        return loss + self.scheduled_info_weight() * info, logs
 
     # === Sampling, inference and export ===
     def codes(self, n, categorical=None, continuous=None, seed=0):

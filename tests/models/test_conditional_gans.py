@@ -58,7 +58,7 @@ KINDS = ["cgan", "acgan", "infogan", "bigan"]
 METRICS = {
     "cgan": {"d_loss", "g_loss", "d_real", "d_fake"},
     "acgan": {"d_loss", "g_loss", "d_real", "d_fake", "class_acc_real", "class_acc_fake"},
-    "infogan": {"d_loss", "g_loss", "d_real", "d_fake", "info_loss", "mi_lower_bound", "code_accuracy"},
+    "infogan": {"d_loss", "g_loss", "d_real", "d_fake", "info_loss", "mi_lower_bound", "code_accuracy", "info_weight"},
     "bigan": {"d_loss", "g_loss", "e_loss", "d_real", "d_fake"},
 }
 
@@ -245,6 +245,43 @@ def test_infogan_ignores_labels_and_generates_requested_codes():
         InfoGAN(mlp_generator(2, 4, (8,), condition_dim=K + 2), mlp_discriminator(2, (8,), heads={"code_logits": K}),
                 num_categories=K, num_continuous=2)
     for bad in ({"noise_std": 0.0}, {"noise_std": float("nan")}, {"continuous_weight": -1.0}):
+        with pytest.raises(KerasGenError, match=next(iter(bad))):
+            make("infogan", **bad)
+
+
+def test_infogan_info_weight_schedule():
+    model = make("infogan", info_weight=2.0, info_warmup_steps=2, info_ramp_steps=4)
+    model.compile()
+    expected = {0: 0.0, 2: 0.0, 3: 0.5, 4: 1.0, 6: 2.0, 50: 2.0}  # 2 * clip((t - 2) / 4, 0, 1)
+    rng = np.random.RandomState(2)
+    codes = np.concatenate([np.eye(K)[rng.randint(0, K, 5)], rng.uniform(-1, 1, (5, 2))], 1).astype("float32")
+    real = {"logit": rng.normal(size=(5, 1)).astype("float32")}
+    fake = {"logit": rng.normal(size=(5, 1)).astype("float32"),
+            "code_logits": rng.normal(size=(5, K)).astype("float32"), "code_mean": rng.normal(size=(5, 2)).astype("float32")}
+    batch = {"latents": {"codes": tf.constant(codes)}, "condition": None}
+    info = -(codes[:, :K] * _log_softmax(fake["code_logits"])).sum(1) + 0.5 * ((codes[:, K:] - fake["code_mean"]) ** 2).sum(1)
+    for step, weight in expected.items():
+        model.g_optimizer.iterations.assign(step)
+        assert float(model.scheduled_info_weight()) == pytest.approx(weight)
+        g_loss, _ = model.generator_loss(fake, batch)
+        np.testing.assert_allclose(g_loss.numpy(), _softplus(-fake["logit"][:, 0]) + weight * info, rtol=1e-5)
+        d_loss, logs = model.discriminator_loss(real, fake, batch)
+        np.testing.assert_allclose(d_loss.numpy(), _softplus(-real["logit"][:, 0]) + _softplus(fake["logit"][:, 0])
+                                   + weight * info, rtol=1e-5)
+        np.testing.assert_allclose(logs["info_weight"].numpy(), weight)
+    # inside fit (a traced step), one G iteration per epoch
+    fitted = make("infogan", info_weight=2.0, info_warmup_steps=2, info_ramp_steps=2)
+    fitted.compile()
+    history = fitted.fit(_dataset(n=16, batch=16), epochs=5, verbose=0).history
+    np.testing.assert_allclose(history["info_weight"], [0.0, 0.0, 0.0, 1.0, 2.0], atol=1e-6)
+    step_only = make("infogan", info_warmup_steps=3)  # no ramp: a step from 0 to info_weight
+    step_only.compile()
+    for step, weight in {2: 0.0, 3: 1.0}.items():
+        step_only.g_optimizer.iterations.assign(step)
+        assert float(step_only.scheduled_info_weight()) == weight
+    clone = InfoGAN.from_config(model.get_config())
+    assert (clone.info_warmup_steps, clone.info_ramp_steps) == (2, 4)
+    for bad in ({"info_warmup_steps": -1}, {"info_ramp_steps": 2.5}):
         with pytest.raises(KerasGenError, match=next(iter(bad))):
             make("infogan", **bad)
 
