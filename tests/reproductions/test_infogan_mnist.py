@@ -29,8 +29,8 @@ def test_match_categories_finds_the_best_permutation():
 @pytest.mark.slow
 def test_tiny_run(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_GEN_DATA_DIR", str(tmp_path / "data"))
-    hp = infogan_mnist.HParams(seeds="0,1", epochs=1, g_width=4, d_width=4, noise_dim=8, n_per_category=5,
-                               classifier_epochs=1, n_train=320, out=str(tmp_path / "run"),
+    hp = infogan_mnist.HParams(seeds="0,1", epochs=1, g_width=4, d_width=4, dense_units=16, noise_dim=8,
+                               n_per_category=5, classifier_epochs=1, n_train=320, out=str(tmp_path / "run"),
                                export_dir=str(tmp_path / "saved_models"))
     m = infogan_mnist.run(hp)
     assert set(m["per_seed"]) == {"0", "1"}
