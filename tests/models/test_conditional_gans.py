@@ -196,16 +196,22 @@ def test_infogan_codes_are_drawn_as_specified():
     assert np.all(np.abs(cont.var(0) - 1 / 3) < 0.03)  # U[-1, 1] has variance 1/3
 
 
-def test_infogan_losses_match_the_formulas():
-    model = make("infogan", info_weight=0.5)
-    rng = np.random.RandomState(1)
-    codes = np.concatenate([np.eye(K)[rng.randint(0, K, 5)], rng.uniform(-1, 1, (5, 2))], 1).astype("float32")
-    real = {"logit": rng.normal(size=(5, 1)).astype("float32")}
-    fake = {"logit": rng.normal(size=(5, 1)).astype("float32"),
-            "code_logits": rng.normal(size=(5, K)).astype("float32"), "code_mean": rng.normal(size=(5, 2)).astype("float32")}
+def _infogan_outputs(seed, n=5):
+    """Random codes and D/Q outputs for n examples, the loss batch, and NumPy's CE and Gaussian NLL."""
+    rng = np.random.RandomState(seed)
+    codes = np.concatenate([np.eye(K)[rng.randint(0, K, n)], rng.uniform(-1, 1, (n, 2))], 1).astype("float32")
+    real = {"logit": rng.normal(size=(n, 1)).astype("float32")}
+    fake = {"logit": rng.normal(size=(n, 1)).astype("float32"),
+            "code_logits": rng.normal(size=(n, K)).astype("float32"), "code_mean": rng.normal(size=(n, 2)).astype("float32")}
     batch = {"latents": {"codes": tf.constant(codes)}, "condition": None}
     ce = -(codes[:, :K] * _log_softmax(fake["code_logits"])).sum(1)
     nll = 0.5 * ((codes[:, K:] - fake["code_mean"]) ** 2).sum(1)
+    return codes, real, fake, batch, ce, nll
+
+
+def test_infogan_losses_match_the_formulas():
+    model = make("infogan", info_weight=0.5)
+    codes, real, fake, batch, ce, nll = _infogan_outputs(seed=1)
     d_loss, logs = model.discriminator_loss(real, fake, batch)
     np.testing.assert_allclose(d_loss.numpy(), _softplus(-real["logit"][:, 0]) + _softplus(fake["logit"][:, 0])
                                + 0.5 * (ce + nll), rtol=1e-5)
@@ -253,13 +259,8 @@ def test_infogan_info_weight_schedule():
     model = make("infogan", info_weight=2.0, info_warmup_steps=2, info_ramp_steps=4)
     model.compile()
     expected = {0: 0.0, 2: 0.0, 3: 0.5, 4: 1.0, 6: 2.0, 50: 2.0}  # 2 * clip((t - 2) / 4, 0, 1)
-    rng = np.random.RandomState(2)
-    codes = np.concatenate([np.eye(K)[rng.randint(0, K, 5)], rng.uniform(-1, 1, (5, 2))], 1).astype("float32")
-    real = {"logit": rng.normal(size=(5, 1)).astype("float32")}
-    fake = {"logit": rng.normal(size=(5, 1)).astype("float32"),
-            "code_logits": rng.normal(size=(5, K)).astype("float32"), "code_mean": rng.normal(size=(5, 2)).astype("float32")}
-    batch = {"latents": {"codes": tf.constant(codes)}, "condition": None}
-    info = -(codes[:, :K] * _log_softmax(fake["code_logits"])).sum(1) + 0.5 * ((codes[:, K:] - fake["code_mean"]) ** 2).sum(1)
+    _, real, fake, batch, ce, nll = _infogan_outputs(seed=2)
+    info = ce + nll
     for step, weight in expected.items():
         model.g_optimizer.iterations.assign(step)
         assert float(model.scheduled_info_weight()) == pytest.approx(weight)
