@@ -146,7 +146,10 @@ def time_model(model, batch_data, seconds):
     """Seconds per train step of `fit` on a cached, repeated batch (after a warm-up call)."""
     import tensorflow as tf
 
-    ds = tf.data.Dataset.from_tensors(batch_data).cache().repeat()
+    from keras_gen.data import steady_prefetch
+
+    # steady_prefetch: with the autotuner on, whole fit calls could run their steps serialised
+    ds = tf.data.Dataset.from_tensors(batch_data).cache().repeat().apply(steady_prefetch)
     model.fit(ds, epochs=1, steps_per_epoch=40, verbose=0)  # trace + compile
     steps = 40
     start = time.perf_counter()

@@ -52,6 +52,7 @@ class HParams:
 def train_one(hp, images, beta, seed, strategy):
     import keras
     import tensorflow as tf
+    from keras_gen.data import steady_prefetch
 
     from keras_gen.models.vae import VAE, mlp_decoder, mlp_encoder
 
@@ -59,7 +60,7 @@ def train_one(hp, images, beta, seed, strategy):
     shape = images.shape[1:]
     steps = len(images) // hp.batch_size
     ds = (tf.data.Dataset.from_tensor_slices(images).shuffle(len(images), seed=seed).repeat()
-          .batch(hp.batch_size, drop_remainder=True).prefetch(2))
+          .batch(hp.batch_size, drop_remainder=True).apply(steady_prefetch))
     with strategy.scope():
         model = VAE(mlp_encoder(shape, hp.latent_dim, hidden=(hp.hidden, hp.hidden)),
                     mlp_decoder(hp.latent_dim, shape, hidden=(hp.hidden, hp.hidden)), beta=beta, seed=seed)

@@ -75,11 +75,12 @@ def tanh_digits_dataset(x, batch_size, seed, labels=None):
     shuffle: after it, every epoch would replay the first epoch's batches in one order.
     """
     import tensorflow as tf
+    from keras_gen.data import steady_prefetch
 
     scaled = x * 2.0 - 1.0
     ds = tf.data.Dataset.from_tensor_slices(scaled if labels is None else (scaled, labels))
     return (ds.cache().shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-            .batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
+            .batch(batch_size, drop_remainder=True).apply(steady_prefetch))
 
 
 def adam_hold_then_cosine(learning_rate, total_steps, decay_fraction, beta_1=0.5):

@@ -78,6 +78,7 @@ def mlp_generator(latent_dim, data_dim, hidden, depth, output_activation=None, n
 def _train(hp, generator, bandwidths, data, steps, batch_size):
     import keras
     import tensorflow as tf
+    from keras_gen.data import steady_prefetch
 
     from keras_gen.models import GMMN
     from keras_gen.training import get_strategy, jit_compile_for
@@ -89,7 +90,7 @@ def _train(hp, generator, bandwidths, data, steps, batch_size):
         model.compile(optimizer=keras.optimizers.Adam(schedule), steps_per_execution=hp.steps_per_execution,
                       jit_compile=jit_compile_for(strategy))
     ds = (tf.data.Dataset.from_tensor_slices(data).shuffle(len(data), seed=hp.seed).repeat()
-          .batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
+          .batch(batch_size, drop_remainder=True).apply(steady_prefetch))
     epochs = 10 if steps >= 10 * hp.steps_per_execution else 1
     history = model.fit(ds, epochs=epochs, steps_per_epoch=max(steps // epochs, 1), verbose=2).history
     return model, history["mmd2"]

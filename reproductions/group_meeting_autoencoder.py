@@ -126,6 +126,7 @@ def train_one(hp, seed, train, out):
     """Trains one seed (resuming if interrupted); returns the trained model."""
     import keras
     import tensorflow as tf
+    from keras_gen.data import steady_prefetch
 
     from keras_gen.models.autoencoder import group_meeting_autoencoder
     from keras_gen.training import get_strategy, jit_compile_for
@@ -166,7 +167,7 @@ def train_one(hp, seed, train, out):
         tf.data.Dataset.from_tensor_slices((train, train))
         .shuffle(len(train), seed=seed, reshuffle_each_iteration=True)
         .batch(hp.batch_size)
-        .prefetch(tf.data.AUTOTUNE)
+        .apply(steady_prefetch)
     )
     callbacks = [
         keras.callbacks.BackupAndRestore(os.path.join(seed_dir, "backup")),

