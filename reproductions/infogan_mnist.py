@@ -48,12 +48,14 @@ recovered from G(z, c) (mi_lower_bound ~2.29 of log 10 = 2.303); the warm-up let
 form digits before the categories are fixed. The continuous code 1 captures slant and
 rotation as in the paper's figure.
 
-With the defaults (`keras-gen reproduce infogan-mnist`, 1,071 s wall for 3 seeds on 2
-cores, one job): real_accuracy 0.902, 0.846, 0.858 for seeds 0, 1, 2 (generated_accuracy
-0.985, 0.925, 0.876): the 80% target is met by every seed, against 0.392, 0.418, 0.320
-before these changes. That takes 18 minutes, over issue 6's 15-minute budget. The
+With the defaults (`keras-gen reproduce infogan-mnist`, 806 s wall for 3 seeds on 2
+cores, one job, digit classifier cached): real_accuracy 0.902, 0.846, 0.858 for seeds
+0, 1, 2 (generated_accuracy 0.985, 0.925, 0.876): the 80% target is met by every seed,
+against 0.392, 0.418, 0.320 before these changes. The same run took 1,071 s before the
+data pipelines switched tf.data's autotuner off (`keras_gen.data.steady_prefetch`: about
+half of the epochs ran at 145 instead of 84 ms/step); the results are identical. The
 fastest configuration measured, 512 hidden units and 4x4 kernels (`--dense-units 512
---kernel-size 4`), takes 741 s but reaches 0.778, 0.718, 0.858.
+--kernel-size 4`), reaches only 0.778, 0.718, 0.858.
 
 Figures per
 seed: `categories_seed<S>.png` (row k: category k with varied z),
