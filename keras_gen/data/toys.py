@@ -25,7 +25,7 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
-from keras_gen.data.prefetch import steady_prefetch
+from keras_gen.data.batching import pipeline
 from keras_gen.errors import KerasGenError, unknown_name
 
 TRAIN_SIZE = 25_000
@@ -121,11 +121,5 @@ def toy_dataset(name, n=TRAIN_SIZE, seed=0, batch_size=256, shuffle=True, repeat
     shuffled each epoch with the same `seed`.
     """
     x = toy_distribution(name).sample(n, seed=seed)
-    ds = tf.data.Dataset.from_tensor_slices(x)
-    if shuffle:
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        ds = ds.repeat()
-    if batch_size:
-        ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-    return steady_prefetch(ds)
+    return pipeline(tf.data.Dataset.from_tensor_slices(x), batch_size, shuffle, seed, repeat=repeat,
+                    drop_remainder=drop_remainder, buffer=len(x))

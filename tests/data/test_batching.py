@@ -1,6 +1,5 @@
 """`steady_prefetch`: the same elements in the same order, with tf.data's autotuner off everywhere."""
 import pathlib
-import re
 
 import numpy as np
 import tensorflow as tf
@@ -12,10 +11,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def _epochs(ds, n):
-    it_epochs = []
-    for _ in range(n):
-        it_epochs.append([np.asarray(b) for b in ds])
-    return it_epochs
+    return [[np.asarray(b) for b in ds] for _ in range(n)]
 
 
 def test_same_elements_and_order_as_a_plain_prefetch():
@@ -50,9 +46,10 @@ def test_every_pipeline_the_library_builds_has_the_autotuner_off():
 def test_no_module_prefetches_with_the_autotuner():
     """A source guard: new pipelines go through `steady_prefetch` (see its docstring for why)."""
     offenders = []
+    home = ROOT / "keras_gen" / "data" / "batching.py"  # where steady_prefetch itself calls prefetch
     for folder in ("keras_gen", "reproductions", "benchmarks"):
         for path in sorted((ROOT / folder).rglob("*.py")):
             for i, line in enumerate(path.read_text().splitlines(), 1):
-                if re.search(r"\.prefetch\(", line) and "def steady_prefetch" not in line and "ds.prefetch(batches)" not in line:
+                if ".prefetch(" in line and path != home:
                     offenders.append(f"{path.relative_to(ROOT)}:{i}: {line.strip()}")
     assert offenders == [], "\n".join(offenders)

@@ -1,4 +1,4 @@
-"""A prefetch stage that keeps the train steps' threads working together (see `steady_prefetch`)."""
+"""The end of every keras_gen tf.data pipeline: `pipeline` (shuffle, repeat, batch) and `steady_prefetch`."""
 import tensorflow as tf
 
 PREFETCH_BATCHES = 2
@@ -19,3 +19,14 @@ def steady_prefetch(ds, batches=PREFETCH_BATCHES):
     options = tf.data.Options()
     options.autotune.enabled = False
     return ds.prefetch(batches).with_options(options)
+
+
+def pipeline(ds, batch_size, shuffle, seed, repeat=False, drop_remainder=False, buffer=10_000):
+    """shuffle (fixed seed, reshuffled every epoch) -> repeat -> batch -> `steady_prefetch`."""
+    if shuffle:
+        ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    if batch_size:
+        ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    return steady_prefetch(ds)
