@@ -67,6 +67,9 @@ def cmd_reproduce(name, argv):
     _add_hparam_options(parser, module.HParams)
     ns = parser.parse_args(argv)
     hp = module.HParams(**vars(ns))
+    from reproductions.common import validate
+
+    validate(hp)  # every option's range and names, before anything slow starts
     module.run(hp)
     return 0
 

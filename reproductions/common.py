@@ -1,12 +1,41 @@
-"""What every reproduction does the same way: output folder, seeds, metrics.json."""
+"""What every reproduction does the same way: options, seeds, output folders, resume, the claim record.
+
+A reproduction module defines
+
+    @dataclasses.dataclass
+    class HParams(common.CommonHParams):      # seeds, out, strategy, precision, deterministic
+        epochs: int = common.field(60, "passes over the training digits")
+        learning_rate: float = common.field(2e-4, "Adam's learning rate", above=0)
+
+    def run(hp):
+        r = common.Run(NAME, hp)              # checks every option, one strategy per process
+        for seed in r.seeds:                  # report seeds: took no part in choosing anything
+            res = r.cached(f"seed_{seed}", lambda: train_and_score(r, seed))   # skipped when done
+        claims = [common.claim("C5", "...", "modes_covered", values, target=8, op=">=", every=True)]
+        return r.finish(metrics, claims)      # metrics.json (claims, seconds, hparams, versions)
+
+Seeds. `REPORT_SEEDS` (10, 11, 12) are the default `--seeds` of every reproduction: the
+numbers it reports. Choices made by looking at results (defaults, epochs, variants) are
+made on validation data with `SELECTION_SEEDS` (0, 1; the defaults chosen before the
+validation splits existed were tuned on seeds 0-2 too), never on report seeds.
+"""
 import dataclasses
+import hashlib
 import json
+import math
 import os
 import platform
 import random
+import shutil
+import sys
 import time
 
 import numpy as np
+
+REPORT_SEEDS = "10,11,12"
+SELECTION_SEEDS = "0,1"
+STRATEGIES = ("default", "mirrored", "multiworker")
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
 
 def versions():
@@ -168,3 +197,334 @@ def print_metrics(name, metrics, keys=None):
     for k in keys:
         v = metrics[k]
         print(f"  {k:<36} {v:.6g}" if isinstance(v, float) else f"  {k:<36} {v}")
+
+
+# ---------------------------------------------------------------- options
+def field(default, help_text, *, low=None, high=None, above=None, below=None, choices=None, multi=False):
+    """A `HParams` field: its default, its `--help` text, and the values it accepts.
+
+    `common.validate` checks every field from these, so each reproduction states its
+    ranges once and gets the same one-line errors:
+
+    * `low` / `high`: inclusive bounds; `above` / `below`: exclusive ones. Integers
+      default to `low=1` (sizes, counts, epochs); floats default to `low=0` and must be
+      finite; a field whose name ends in `learning_rate` defaults to `above=0`.
+    * `choices`: the names a string may take; with `multi=True` the value is a
+      comma-separated list of them (`--models gan,wgan`).
+    """
+    meta = {"help": help_text, "checked": True}
+    for key, value in (("low", low), ("high", high), ("above", above), ("below", below)):
+        if value is not None:
+            meta[key] = value
+    if choices is not None:
+        meta["choices"] = tuple(choices)
+        meta["multi"] = bool(multi)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+@dataclasses.dataclass
+class CommonHParams:
+    """The options every reproduction has (its own `HParams` subclasses this)."""
+
+    seeds: str = field(REPORT_SEEDS, "comma-separated report seeds; one run each (choices were made on other seeds)")
+    out: str = field("", "output folder (default: runs/<name>)")
+    strategy: str = field("default", "default, mirrored or multiworker (see keras-gen launch)", choices=STRATEGIES)
+    precision: str = field("float32", "float32, mixed_bfloat16 or mixed_float16", choices=PRECISIONS)
+    deterministic: bool = field(False, "TensorFlow op determinism (GPU runs repeat to the bit; slower)")
+
+
+def _flag(name):
+    return "--" + name.replace("_", "-")
+
+
+def _bounds(f):
+    meta = dict(f.metadata)
+    default = f.default
+    if not meta.get("checked") or isinstance(default, bool) or not isinstance(default, (int, float)):
+        return meta  # a field not declared with `field` gets the type and finiteness checks only
+    if isinstance(default, int) and not any(k in meta for k in ("low", "above")):
+        meta["low"] = 1
+    if isinstance(default, float) and not any(k in meta for k in ("low", "above")):
+        meta["above" if f.name.endswith("learning_rate") else "low"] = 0.0
+    return meta
+
+
+def validate(hp):
+    """Checks every option of `hp` against its field's metadata (see `field`).
+
+    Raises:
+        KerasGenError: one line naming the option, its value and what it must be.
+        UnknownNameError: a name (or an item of a list) that is not among its choices.
+    """
+    from keras_gen.errors import KerasGenError, unknown_name
+
+    for f in dataclasses.fields(hp):
+        value = getattr(hp, f.name)
+        default = f.default if f.default is not dataclasses.MISSING else None
+        flag = _flag(f.name)
+        meta = _bounds(f)
+        if isinstance(default, bool):
+            if not isinstance(value, (bool, np.bool_)):
+                raise KerasGenError(f"{flag} must be true or false, got {value!r}")
+            continue
+        if isinstance(default, (int, float)):
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+                raise KerasGenError(f"{flag} must be a number, got {value!r}")
+            if isinstance(default, int) and float(value) != int(value):
+                raise KerasGenError(f"{flag} must be an integer, got {value!r}")
+            if not math.isfinite(float(value)):
+                raise KerasGenError(f"{flag} must be a finite number, got {value!r}")
+            if "low" in meta and value < meta["low"]:
+                raise KerasGenError(f"{flag} must be >= {meta['low']:g}, got {value!r}")
+            if "above" in meta and not value > meta["above"]:
+                raise KerasGenError(f"{flag} must be > {meta['above']:g}, got {value!r}")
+            if "high" in meta and value > meta["high"]:
+                raise KerasGenError(f"{flag} must be <= {meta['high']:g}, got {value!r}")
+            if "below" in meta and not value < meta["below"]:
+                raise KerasGenError(f"{flag} must be < {meta['below']:g}, got {value!r}")
+            continue
+        if f.name == "seeds":
+            seeds = parse_int_list(value, f.name)
+            if len(set(seeds)) != len(seeds):
+                raise KerasGenError(f"{flag} repeats a seed: {value!r}")
+            if min(seeds) < 0:
+                raise KerasGenError(f"{flag} must be non-negative integers, got {value!r}")
+            continue
+        if "choices" in meta:
+            kind = f.name.replace("_", " ").rstrip("s") if meta.get("multi") else f.name.replace("_", " ")
+            if meta.get("multi"):
+                parse_choice_list(value, f.name, meta["choices"], kind)
+            elif value not in meta["choices"]:
+                raise unknown_name(kind, value, meta["choices"])
+    return hp
+
+
+# ---------------------------------------------------------------- the claim record
+OPS = (">=", "<=", ">", "<", "in")
+
+
+def _holds(value, op, target):
+    if op == ">=":
+        return value >= target
+    if op == "<=":
+        return value <= target
+    if op == ">":
+        return value > target
+    if op == "<":
+        return value < target
+    lo, hi = target
+    return lo <= value <= hi
+
+
+def claim(id, statement, metric, values, target, op=">=", baselines=None, every=False, note=None):
+    """One entry of a metrics.json's `claims` list (the shape CONVENTIONS.md fixes).
+
+    Args:
+        id: the claim's id in SPEC.md (C5, S4, T10, ...).
+        statement: the claim in one English sentence, as tested.
+        metric: what `value` is (a metrics.json key, or a short description).
+        values: `{seed: value}` over the report seeds (or one number for a seed-free
+            computation such as a closed form); `value` is their mean, `sd` their sample
+            standard deviation (0 for one value).
+        target, op: the pass condition `value op target`; op is one of `OPS` (`in`
+            takes `target = [lo, hi]`, inclusive).
+        baselines: `{name: number or {"value", "sd"}}` the value is compared with.
+        every: the claim holds only if every seed's value meets the condition (the
+            mean is still reported); otherwise the mean must.
+        note: one sentence a reader needs (what the paper reported, a departure).
+    """
+    from keras_gen.errors import KerasGenError
+
+    if op not in OPS:
+        raise KerasGenError(f"claim {id}: unknown op {op!r}; one of {', '.join(OPS)}")
+    if op == "in" and not (isinstance(target, (list, tuple)) and len(target) == 2):
+        raise KerasGenError(f"claim {id}: op 'in' needs target [lo, hi], got {target!r}")
+    if isinstance(values, dict):
+        seeds = [int(s) if str(s).lstrip("-").isdigit() else s for s in values]
+        vals = [float(v) for v in values.values()]
+    else:
+        seeds, vals = [], [float(values)]
+    if not vals:
+        raise KerasGenError(f"claim {id}: no values")
+    finite = [v for v in vals if math.isfinite(v)]
+    value = float(np.mean(vals)) if len(finite) == len(vals) else float("nan")
+    sd = float(np.std(vals, ddof=1)) if len(vals) > 1 and len(finite) == len(vals) else 0.0
+    if every:
+        met = all(math.isfinite(v) and _holds(v, op, target) for v in vals)
+    else:
+        met = math.isfinite(value) and _holds(value, op, target)
+    record = {
+        "id": id, "statement": statement, "metric": metric, "value": value, "sd": sd, "seeds": seeds,
+        "target": list(target) if op == "in" else target, "op": op, "met": bool(met),
+        "baselines": dict(baselines or {}),
+    }
+    if len(vals) > 1:
+        record["per_seed"] = dict(zip([str(s) for s in seeds], vals))
+        record["every_seed"] = bool(every)
+    if note:
+        record["note"] = note
+    return record
+
+
+def mean_sd(values):
+    """`{"value": mean, "sd": sample sd}` of numbers (a baseline with its spread)."""
+    vals = [float(v) for v in (values.values() if isinstance(values, dict) else values)]
+    return {"value": float(np.mean(vals)), "sd": float(np.std(vals, ddof=1)) if len(vals) > 1 else 0.0}
+
+
+# ---------------------------------------------------------------- the run
+# Fields that never change what a run computes: a finished key computed under other
+# values of these is still reused.
+NON_RECIPE_FIELDS = ("seeds", "out", "strategy", "export", "export_dir", "data_dir", "deterministic")
+
+
+class Run:
+    """One run of a reproduction: checked options, seeds, one strategy, folders, resume.
+
+    * `seeds`: the `--seeds` as integers.
+    * `strategy`: `keras_gen.training.get_strategy(hp.strategy)`, one per process
+      (creating a second MultiWorkerMirroredStrategy breaks its collective).
+    * `chief`: whether this process writes the outputs. Under multi-worker training
+      every worker runs the same code (collectives need all of them), but only the
+      chief writes to `--out`; the others write to a private folder that `finish`
+      deletes. `out` and `export_dir` point to the right place for this process.
+    * `cached(key, compute)`: a finished part of the run (a seed, a configuration) is
+      stored in `<out>/<key>/result.json` beside the recipe it was computed with, and
+      reused when the same command runs again; a changed recipe moves the old folder
+      to `<key>.old` and computes afresh.
+    * `fit(...)`: `model.fit` that resumes an interrupted training (`BackupAndRestore`
+      in `<out>/<key>/backup`) and logs to TensorBoard (`<out>/logs/<key>`).
+    * `finish(metrics, claims)`: writes `metrics.json` and returns it.
+    """
+
+    def __init__(self, name, hp, recipe_fields=None):
+        validate(hp)
+        from keras_gen import training
+
+        self.name = name
+        self.hp = hp
+        self.started = time.time()
+        self.seeds = parse_int_list(hp.seeds, "seeds")
+        training.configure(precision=hp.precision, deterministic=hp.deterministic)
+        self.strategy = training.get_strategy(hp.strategy)
+        self.chief = training.is_chief(self.strategy)
+        self.final_out = os.path.abspath(hp.out or os.path.join("runs", name))
+        self.out = training.write_dir(self.final_out, self.strategy)
+        os.makedirs(self.out, exist_ok=True)
+        export_dir = getattr(hp, "export_dir", "saved_models")
+        self.export_dir = export_dir if self.chief else os.path.join(self.out, "saved_models")
+        fields = recipe_fields or [f.name for f in dataclasses.fields(hp) if f.name not in NON_RECIPE_FIELDS]
+        self.recipe = {k: getattr(hp, k) for k in fields}
+
+    # === folders ===
+    def path(self, *parts):
+        """`<out>/<parts...>`, its folder created."""
+        p = os.path.join(self.out, *parts)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        return p
+
+    def key_dir(self, key, recipe=None):
+        """`<out>/<key>/` for a part computed with `recipe` (default: the run's recipe).
+
+        An existing folder made with another recipe is moved to `<key>.old` first.
+        """
+        recipe = _jsonable(self.recipe if recipe is None else recipe)
+        folder = os.path.join(self.out, key)
+        recipe_path = os.path.join(folder, "recipe.json")
+        if os.path.exists(recipe_path):
+            with open(recipe_path, encoding="utf-8") as f:
+                previous = json.load(f)
+            if previous != recipe:
+                changed = sorted(k for k in set(recipe) | set(previous) if previous.get(k) != recipe.get(k))
+                print(f"{key}: {folder} was computed with other settings ({', '.join(changed)}); "
+                      f"moving it to {folder}.old and starting afresh")
+                shutil.rmtree(folder + ".old", ignore_errors=True)
+                os.replace(folder, folder + ".old")
+        os.makedirs(folder, exist_ok=True)
+        if not os.path.exists(recipe_path):
+            _write_json(recipe_path, recipe)
+        return folder
+
+    # === resume ===
+    def cached(self, key, compute, recipe=None):
+        """`compute()` (a JSON-able dict), or its stored result from an earlier run of the same recipe."""
+        folder = self.key_dir(key, recipe)
+        path = os.path.join(folder, "result.json")
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                print(f"{key}: finished in an earlier run; reusing {path}")
+                return json.load(f)
+        result = compute()
+        _write_json(path, _jsonable(result))
+        return result
+
+    def fit(self, model, data, key, epochs, callbacks=(), tensorboard=True, **fit_kwargs):
+        """`model.fit(data, epochs=epochs, ...)` that resumes where an interrupted run stopped.
+
+        Returns the `History.history` dict of the epochs run by this call.
+        """
+        import keras
+
+        folder = self.key_dir(key)
+        cbs = [keras.callbacks.BackupAndRestore(os.path.join(folder, "backup"))]
+        if tensorboard:
+            cbs.append(keras.callbacks.TensorBoard(os.path.join(self.out, "logs", key)))
+        cbs += [keras.callbacks.TerminateOnNaN(), *callbacks]
+        fit_kwargs.setdefault("verbose", 2)
+        history = model.fit(data, epochs=epochs, callbacks=cbs, **fit_kwargs)
+        return history.history
+
+    # === the end ===
+    def finish(self, metrics, claims, headline=None):
+        """Writes `<out>/metrics.json` (metrics, `claims`, `seeds`, `seconds`, hparams, versions).
+
+        Returns the record. On a non-chief worker nothing lands in `--out`: its private
+        folder is deleted.
+        """
+        record = {"claims": list(claims), "seeds": self.seeds, **dict(metrics)}
+        record.setdefault("seconds", round(time.time() - self.started, 1))
+        record["claims_met"] = f"{sum(c['met'] for c in record['claims'])}/{len(record['claims'])}"
+        record["strategy"] = {"name": self.hp.strategy, "replicas": int(self.strategy.num_replicas_in_sync)}
+        record["precision"] = self.hp.precision
+        record["deterministic"] = bool(self.hp.deterministic)
+        record["hparams"] = dataclasses.asdict(self.hp)
+        record["versions"] = versions()
+        record["machine"] = machine()
+        record = _jsonable(record)
+        _write_json(os.path.join(self.out, "metrics.json"), record)
+        print_claims(self.name, record["claims"])
+        if headline:
+            print_metrics(self.name, record, headline)
+        if self.chief:
+            print(f"wrote {os.path.join(self.out, 'metrics.json')}")
+        else:
+            shutil.rmtree(self.out, ignore_errors=True)
+        return record
+
+
+def machine():
+    """Cores and accelerators of this machine (recorded in metrics.json)."""
+    import tensorflow as tf
+
+    return {
+        "cpu_cores": os.cpu_count(),
+        "platform": platform.platform(),
+        "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
+    }
+
+
+def _write_json(path, obj):
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(_jsonable(obj), f, indent=2)
+    os.replace(tmp, path)
+
+
+def print_claims(name, claims):
+    """One line per claim: id, verdict, value +- sd against the target."""
+    for c in claims:
+        verdict = "met" if c["met"] else "NOT MET"
+        target = f"[{c['target'][0]:g}, {c['target'][1]:g}]" if c["op"] == "in" else f"{c['target']:g}"
+        spread = f" +- {c['sd']:.4g}" if c.get("sd") else ""
+        print(f"[{name}] {c['id']} {verdict}: {c['metric']} = {c['value']:.4g}{spread} "
+              f"(target {c['op']} {target}; seeds {c['seeds']})")

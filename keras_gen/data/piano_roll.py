@@ -25,6 +25,8 @@ FRAME_QUARTERS = 0.5  # an eighth note, in quarter lengths
 ROWS = ("frames", "staves")
 SCORE_SUFFIXES = (".mxl", ".xml", ".musicxml", ".mid", ".midi")
 TEST_PERCENT = 10
+VALIDATION_PERCENT = 10
+SPLITS = ("train", "validation", "test")
 _MUSICXML_SUFFIXES = (".mxl", ".xml", ".musicxml")
 _VOICES = ("soprano", "alto", "tenor", "bass")
 
@@ -49,6 +51,18 @@ def piece_name(path):
 def is_test_piece(name):
     """Deterministic split by piece: about `TEST_PERCENT`% of pieces are held out."""
     return zlib.crc32(name.encode("utf-8")) % 100 < TEST_PERCENT
+
+
+def piece_split(name):
+    """`test`, `validation` or `train` for a piece, by a hash of its name (never changes).
+
+    About `TEST_PERCENT`% of pieces are test (the same pieces as `is_test_piece`), the
+    next `VALIDATION_PERCENT`% validation, the rest train.
+    """
+    bucket = zlib.crc32(name.encode("utf-8")) % 100
+    if bucket < TEST_PERCENT:
+        return "test"
+    return "validation" if bucket < TEST_PERCENT + VALIDATION_PERCENT else "train"
 
 
 def _note_events(part):

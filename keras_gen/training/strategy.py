@@ -13,10 +13,16 @@ import tensorflow as tf
 from keras_gen.errors import unknown_name
 
 STRATEGIES = ("default", "mirrored", "multiworker")
+_STRATEGIES = {}  # name -> the strategy this process created
 
 
 def get_strategy(name="default"):
-    """Returns the `tf.distribute.Strategy` called `name`.
+    """Returns the `tf.distribute.Strategy` called `name`, the same object for the same name.
+
+    One strategy per process: a second `MultiWorkerMirroredStrategy` in the same process
+    breaks the first one's collective ("Delete called on non-empty BufRendezvous"), so
+    every reproduction asks here, once per seed or configuration, and gets the one
+    created first.
 
     Args:
         name: one of `STRATEGIES`, or an existing `tf.distribute.Strategy` (returned
@@ -26,15 +32,21 @@ def get_strategy(name="default"):
         return name
     if name == "default":
         return tf.distribute.get_strategy()
+    if name not in STRATEGIES:
+        raise unknown_name("strategy", name, STRATEGIES)
+    if name not in _STRATEGIES:
+        _STRATEGIES[name] = _create(name)
+    return _STRATEGIES[name]
+
+
+def _create(name):
     if name == "mirrored":
         gpus = tf.config.list_logical_devices("GPU")
         devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
         # Without GPUs MirroredStrategy would use a single CPU replica; with logical CPU
         # devices configured (tests), mirror over all of them.
         return tf.distribute.MirroredStrategy(devices=devices)
-    if name == "multiworker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    raise unknown_name("strategy", name, STRATEGIES)
+    return tf.distribute.MultiWorkerMirroredStrategy()
 
 
 def global_mean(per_example, global_batch_size=None):

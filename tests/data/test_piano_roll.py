@@ -10,7 +10,7 @@ import keras_gen.data as kd
 from keras_gen.data import musicxml, piano_roll
 from keras_gen.data.bach_piano_roll import BachPianoRoll
 
-N_PIECES = 6
+N_PIECES = 10  # the first 10 chorales hold one test and one validation piece
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def built(tmp_path_factory):
     for config in ("frames", "staves"):
         b = BachPianoRoll(config=config, max_pieces=N_PIECES, data_dir=root)
         b.download_and_prepare()
-        out[config] = {split: list(b.as_dataset(split=split).as_numpy_iterator()) for split in ("train", "test")}
+        out[config] = {split: list(b.as_dataset(split=split).as_numpy_iterator()) for split in piano_roll.SPLITS}
     return out
 
 
@@ -42,18 +42,22 @@ def _by_piece(examples):
 @pytest.mark.parametrize("config", ["frames", "staves"])
 def test_builder_shapes_binary_and_split(built, parsed, config):
     splits = built[config]
-    for split in ("train", "test"):
+    for split in piano_roll.SPLITS:
         assert splits[split], f"{config}/{split} is empty"
         for ex in splits[split]:
             assert ex["roll"].shape == (2, 88, 1) and ex["roll"].dtype == np.uint8
             assert set(np.unique(ex["roll"])) <= {0, 1}
     # The split is by piece, decided by the piece name alone (deterministic).
-    train, test = _by_piece(splits["train"]), _by_piece(splits["test"])
-    assert set(train) | set(test) == set(parsed) and not set(train) & set(test)
+    by_split = {split: _by_piece(splits[split]) for split in piano_roll.SPLITS}
+    train, val, test = (by_split[s] for s in piano_roll.SPLITS)
+    assert set(train) | set(val) | set(test) == set(parsed)
+    assert not set(train) & set(test) and not set(train) & set(val) and not set(val) & set(test)
+    for split, pieces in by_split.items():
+        assert all(piano_roll.piece_split(n) == split for n in pieces)
     assert all(piano_roll.is_test_piece(n) for n in test)
-    assert not any(piano_roll.is_test_piece(n) for n in train)
+    assert not any(piano_roll.is_test_piece(n) for n in {**train, **val})
     # Every sample is what the rolls of its piece say.
-    for name, samples in {**train, **test}.items():
+    for name, samples in {**train, **val, **test}.items():
         full = parsed[name]["full"]
         if config == "frames":
             assert len(samples) == len(full) - 1

@@ -71,3 +71,112 @@ def test_tanh_digits_dataset_reshuffles_every_epoch_and_keeps_pairs():
     for e in epochs:
         for bx, by in e:
             np.testing.assert_allclose(bx, x.ravel()[by] * 2 - 1, rtol=1e-6)  # images stay with their labels
+
+
+# ---------------------------------------------------------------- options, claims, Run
+import dataclasses  # noqa: E402
+
+
+@dataclasses.dataclass
+class _HP(common.CommonHParams):
+    epochs: int = common.field(3, "epochs")
+    convs: int = common.field(0, "extra layers", low=0)
+    learning_rate: float = common.field(1e-3, "rate")
+    dropout: float = common.field(0.5, "dropout", below=1)
+    model: str = common.field("gan", "which", choices=("gan", "wgan"))
+    models: str = common.field("gan,wgan", "which ones", choices=("gan", "wgan"), multi=True)
+    flag: bool = common.field(True, "a switch")
+
+
+def test_common_names_match_the_library():
+    from keras_gen import training
+
+    assert common.STRATEGIES == training.STRATEGIES
+    assert common.PRECISIONS == training.PRECISIONS
+
+
+def test_validate_accepts_defaults_and_names_every_bad_option():
+    common.validate(_HP())
+    cases = [
+        (dict(epochs=0), "--epochs must be >= 1, got 0"),
+        (dict(convs=-1), "--convs must be >= 0, got -1"),
+        (dict(learning_rate=0.0), "--learning-rate must be > 0, got 0.0"),
+        (dict(learning_rate=float("nan")), "--learning-rate must be a finite number, got nan"),
+        (dict(dropout=1.0), "--dropout must be < 1, got 1.0"),
+        (dict(dropout=-0.1), "--dropout must be >= 0, got -0.1"),
+        (dict(epochs=2.5), "--epochs must be an integer, got 2.5"),
+        (dict(epochs="3"), "--epochs must be a number, got '3'"),
+        (dict(flag="yes"), "--flag must be true or false, got 'yes'"),
+        (dict(model="vae"), "unknown model 'vae'; choose one of: gan, wgan"),
+        (dict(models="gan,vae"), "unknown model 'vae'; choose one of: gan, wgan"),
+        (dict(strategy="tpu"), "unknown strategy 'tpu'; choose one of: default, mirrored, multiworker"),
+        (dict(precision="float16"), "unknown precision 'float16'; choose one of: float32, mixed_bfloat16, mixed_float16"),
+        (dict(seeds="1,a"), "--seeds must be comma-separated integers, got '1,a'"),
+        (dict(seeds="1,1"), "--seeds repeats a seed: '1,1'"),
+        (dict(seeds="-1"), "--seeds must be non-negative integers, got '-1'"),
+    ]
+    for changes, message in cases:
+        with pytest.raises(KerasGenError) as info:
+            common.validate(dataclasses.replace(_HP(), **changes))
+        assert str(info.value) == message, changes
+
+
+def test_every_reproduction_default_validates():
+    import importlib
+
+    from reproductions import REPRODUCTIONS
+
+    for name, (module, _) in REPRODUCTIONS.items():
+        common.validate(importlib.import_module(module).HParams())
+
+
+def test_claim_mean_sd_and_verdicts():
+    c = common.claim("C5", "WGAN-GP covers every mode", "modes_covered", {10: 8, 11: 7, 12: 8}, target=8)
+    assert c["value"] == pytest.approx(23 / 3) and c["sd"] == pytest.approx(0.57735026919)
+    assert c["seeds"] == [10, 11, 12] and c["met"] is False and c["op"] == ">="
+    assert set(c) >= {"id", "statement", "metric", "value", "sd", "seeds", "target", "op", "met", "baselines"}
+    # every=True: one seed below the target fails the claim even when the mean passes
+    c = common.claim("C9", "s", "acc", {0: 0.95, 1: 0.75}, target=0.8, every=True)
+    assert c["value"] == pytest.approx(0.85) and c["met"] is False
+    assert common.claim("C9", "s", "acc", {0: 0.95, 1: 0.75}, target=0.8)["met"] is True
+    # intervals, strict ops, seed-free values, NaN never passes
+    assert common.claim("T10", "s", "return", {0: -26.0, 1: -24.0}, target=[-30, -20], op="in")["met"] is True
+    assert common.claim("T10", "s", "return", {0: -36.0}, target=[-30, -20], op="in")["met"] is False
+    assert common.claim("C3", "s", "err", 1e-9, target=1e-6, op="<")["seeds"] == []
+    assert common.claim("C3", "s", "err", float("nan"), target=1e-6, op="<")["met"] is False
+    assert common.claim("C1", "s", "x", 2.0, target=2.0, op=">")["met"] is False
+    with pytest.raises(KerasGenError, match="unknown op '=='"):
+        common.claim("C1", "s", "x", 1.0, target=1.0, op="==")
+    with pytest.raises(KerasGenError, match="op 'in' needs target"):
+        common.claim("C1", "s", "x", 1.0, target=1.0, op="in")
+
+
+def test_run_caches_finished_parts_and_moves_changed_recipes(tmp_path, capsys):
+    hp = _HP(out=str(tmp_path / "run"), seeds="3,4")
+    r = common.Run("demo", hp)
+    assert r.seeds == [3, 4] and r.chief and r.out == str(tmp_path / "run")
+    calls = []
+    assert r.cached("seed_3", lambda: calls.append(1) or {"x": 1.5}) == {"x": 1.5}
+    assert common.Run("demo", hp).cached("seed_3", lambda: calls.append(1) or {"x": 9}) == {"x": 1.5}
+    assert len(calls) == 1  # the second run reused the finished part
+    # Another recipe (a training option changed) computes afresh and keeps the old folder.
+    r2 = common.Run("demo", dataclasses.replace(hp, epochs=5))
+    assert r2.cached("seed_3", lambda: {"x": 2.0}) == {"x": 2.0}
+    assert (tmp_path / "run" / "seed_3.old" / "result.json").exists()
+    assert "was computed with other settings (epochs)" in capsys.readouterr().out
+    # Options that do not change results (seeds, out, strategy) keep the cache.
+    r3 = common.Run("demo", dataclasses.replace(hp, epochs=5, seeds="3"))
+    assert r3.cached("seed_3", lambda: {"x": 7.0}) == {"x": 2.0}
+
+
+def test_run_finish_writes_the_claim_record(tmp_path):
+    import json
+
+    r = common.Run("demo", _HP(out=str(tmp_path), seeds="10,11"))
+    claims = [common.claim("S4", "s", "is", {10: 8.1, 11: 8.3}, target=8.0)]
+    record = r.finish({"inception_score": 8.2}, claims)
+    on_disk = json.loads((tmp_path / "metrics.json").read_text())
+    assert on_disk["claims"][0]["met"] is True and on_disk["claims_met"] == "1/1"
+    assert on_disk["seeds"] == [10, 11] and on_disk["hparams"]["epochs"] == 3
+    assert on_disk["machine"]["cpu_cores"] >= 1 and "tensorflow" in on_disk["versions"]
+    assert record["inception_score"] == 8.2
