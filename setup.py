@@ -21,6 +21,8 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["keras_gen", "keras_gen.*", "reproductions", "reproductions.*"]),
     include_package_data=True,
+    # small data files users need offline (each with its licence beside it)
+    package_data={"keras_gen.data": ["files/*.npz", "files/*.LICENSE", "files/*.md"]},
     install_requires=[
         "keras>=3.10,<4",
         "tensorflow-datasets>=4.9.6,<5",
@@ -31,6 +33,12 @@ setup(
         "tensorboard>=2.16,<3",
         "numpy>=1.26,<3",
         "scipy>=1.11,<2",
+        # the optimisation and validation reproductions (load_wine, k-fold), t-SNE/PCA figures
+        "scikit-learn>=1.4,<2",
+        # Zachary's karate club ships inside networkx; graph spectra are checked against it
+        "networkx>=3.2,<4",
+        # CliffWalking-v1 and CartPole-v1 ship inside gymnasium (no download, no rendering)
+        "gymnasium>=1.0,<2",
         # tensorflow-datasets 4.9.10 cannot prepare a builder defined inside a package
         # on Python 3.11 without it.
         "importlib_resources>=6",
@@ -38,7 +46,7 @@ setup(
     extras_require={
         "cpu": [f"tensorflow-cpu=={TF_VERSION}"],
         "gpu": [f"tensorflow[and-cuda]=={TF_VERSION}"],
-        "test": ["pytest>=8", "scikit-learn>=1.4,<2"],
+        "test": ["pytest>=8"],
     },
     entry_points={"console_scripts": ["keras-gen=keras_gen.cli:main"]},
 )
