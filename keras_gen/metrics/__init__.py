@@ -11,6 +11,10 @@ of generated digits: IS, class shares, FID/KID with floors, memorisation, reques
 Keras `Metric` classes for accumulating over batches: `FrechetDistance`,
 `InceptionScore`, `MeanMMD2` (import TensorFlow on first use).
 """
+from keras_gen import require_tensorflow
+
+require_tensorflow()
+
 from keras_gen.metrics.divergences import (  # noqa: F401
     cross_entropy,
     entropy,
