@@ -6,7 +6,9 @@ NumPy functions (arrays or tensors in, Python floats out, natural log):
 `frechet_distance`, `inception_score`, `kernel_inception_distance` (feature scores),
 `modes_covered`, `high_quality_share` (toy mixtures), `DigitEvaluator` (the one evaluation
 of generated digits: IS, class shares, FID/KID with floors, memorisation, requested class),
-`linear_probe_accuracy` /
+`ais_log_partition` / `ais_log_likelihood` (an RBM's log Z and test log-likelihood by
+annealed importance sampling), `independent_bernoulli_log_likelihood` (the trivial model
+of binary images), `linear_probe_accuracy` /
 `LogisticProbe` / `random_projection` (linear probes of representations).
 Keras `Metric` classes for accumulating over batches: `FrechetDistance`,
 `InceptionScore`, `MeanMMD2` (import TensorFlow on first use).
@@ -34,6 +36,11 @@ from keras_gen.metrics.mmd import gaussian_kernel, median_bandwidth, mmd2  # noq
 from keras_gen.metrics.toys import assign_to_modes, high_quality_share, mode_counts, modes_covered  # noqa: F401
 from keras_gen.metrics.digit_classifier import digit_classifier, digit_classifier_info, digit_features, digit_probs  # noqa: F401
 from keras_gen.metrics.likelihood import importance_sampled_bounds, iwae_nll, negative_elbo  # noqa: F401
+from keras_gen.metrics.ais import (  # noqa: F401
+    ais_log_likelihood,
+    ais_log_partition,
+    independent_bernoulli_log_likelihood,
+)
 from keras_gen.metrics.disentanglement import mutual_information_gap  # noqa: F401
 from keras_gen.metrics.evaluation import DigitEvaluator, nearest_neighbour_distances  # noqa: F401
 
