@@ -142,12 +142,13 @@ def claims(per_seed, reference):
 
 def figures(r, model, hp, seed, confusion):
     from keras_gen import plots
+    from reproductions.vae_mnist import image_grid
 
     requested = requested_labels(10)
     rows = np.asarray(model.generate(len(requested), requested, seed=10_000 + seed))
     return [os.path.basename(p) for p in (
-        plots.sample_grid(rows, r.path("samples_by_class.png"), ncols=10,
-                          title=f"CVAE decoder means; row c generated with label c (seed {seed})"),
+        image_grid(rows, r.path("samples_by_class.png"), ncols=10,
+                   title=f"CVAE decoder means; row c generated with label c (seed {seed})"),
         plots.confusion_matrix(np.asarray(confusion), r.path("confusion.png"),
                                xlabel="class given by the digit classifier", ylabel="class requested from the CVAE"))]
 

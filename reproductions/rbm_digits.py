@@ -204,7 +204,7 @@ def claims(per_seed, independent_ll):
 
 
 # === Figures ===
-def curves_figure(curve, independent_ll, path, title):
+def curves_figure(curve, independent_ll, path, title, ais_ll=None, split="test"):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -213,15 +213,18 @@ def curves_figure(curve, independent_ll, path, title):
     from keras_gen import plots
 
     epochs = [c["epoch"] for c in curve]
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
     axes[0].plot(epochs, [c["pseudo_log_likelihood"] for c in curve], "o-", ms=3, label="RBM (pseudo-LL)")
-    axes[0].axhline(independent_ll, color="gray", ls=":", label="independent pixels (exact LL)")
+    axes[0].axhline(independent_ll, color="gray", ls=":", label=f"independent pixels (exact LL, {split})")
+    if ais_ll is not None:
+        axes[0].plot([epochs[-1]], [ais_ll], "k*", ms=9, label=f"RBM at the end (AIS LL, {split})")
     axes[0].set_xlabel("epoch")
     axes[0].set_ylabel("validation nats / digit")
     axes[0].legend(fontsize=8)
     axes[1].plot(epochs, [c["reconstruction_error"] for c in curve], "o-", ms=3, color="tab:red")
     axes[1].set_xlabel("epoch")
-    axes[1].set_ylabel("validation reconstruction MSE / pixel")
+    axes[1].set_ylabel("validation reconstruction MSE")
+    fig.subplots_adjust(wspace=0.3)
     fig.suptitle(title)
     return plots.save(fig, path, dpi=90)
 
@@ -248,22 +251,23 @@ def ais_figure(per_seed, independent_ll, path):
 
 
 def figures(r, hp, rbm, per_seed, first, held_out, independent_ll):
-    from keras_gen import plots
+    from reproductions.vae_mnist import image_grid
 
     files = [curves_figure(per_seed[first]["curve"], independent_ll, r.path("curves.png"),
-                           f"RBM 784x{hp.n_hidden}, {'PCD' if hp.persistent else 'CD'}-{hp.k} (seed {first})"),
+                           f"RBM 784x{hp.n_hidden}, {'PCD' if hp.persistent else 'CD'}-{hp.k} (seed {first})",
+                           ais_ll=per_seed[first]["test_log_likelihood"], split=hp.eval_split),
              ais_figure(per_seed, independent_ll, r.path("ais.png"))]
     w = rbm.W.numpy().T[:100]  # one row per hidden unit
     lim = np.abs(w).max(axis=1, keepdims=True) + 1e-8
-    files.append(plots.sample_grid((w / lim).reshape(-1, 28, 28, 1), r.path("filters.png"), ncols=10,
-                                   title="filters: W of each hidden unit (scaled to [-1, 1])", cmap="RdBu_r",
-                                   value_range=(-1, 1)))
+    files.append(image_grid((w / lim).reshape(-1, 28, 28), r.path("filters.png"), ncols=10,
+                            title="filters: W of each hidden unit (scaled to [-1, 1])", cmap="RdBu_r",
+                            value_range=(-1, 1)))
     _, means = rbm.sample(hp.n_samples, steps=hp.gibbs_steps, seed=first)
-    files.append(plots.sample_grid(means.reshape(-1, 28, 28, 1), r.path("samples.png"), ncols=10,
-                                   title=f"p(v | h) after {hp.gibbs_steps} Gibbs sweeps from random bits"))
+    files.append(image_grid(means.reshape(-1, 28, 28), r.path("samples.png"), ncols=10,
+                            title=f"p(v | h) after {hp.gibbs_steps} Gibbs sweeps from random bits"))
     pairs = np.concatenate([held_out[:10], rbm(held_out[:10]).numpy()]).reshape(-1, 28, 28, 1)
-    files.append(plots.sample_grid(pairs, r.path("reconstructions.png"), ncols=10,
-                                   title=f"{hp.eval_split} digits (top) and mean reconstructions (bottom)"))
+    files.append(image_grid(pairs, r.path("reconstructions.png"), ncols=10,
+                            title=f"{hp.eval_split} digits (top) and mean reconstructions (bottom)"))
     return [os.path.basename(f) for f in files]
 
 
