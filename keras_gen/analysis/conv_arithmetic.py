@@ -656,15 +656,17 @@ class _Walker:
         collapsed = any(t.collapsed for t in ins)
         axes, macs = None, 0
         if x.spatial is None:
-            # No spatial axes (after Flatten, global pooling, ...): a Dense acts on the last axis.
-            out = _Tensor(keras_shape, None, k_channels, collapsed=True)
+            # No spatial axes (after Flatten, global pooling, ...): a Dense acts on the last
+            # axis; a Reshape may make a map again (a generator's first layers), which then
+            # depends on the whole input everywhere.
+            out = _Tensor(keras_shape, k_spatial, k_channels, collapsed=True)
             if cls == "Dense":
                 row.output_shape = tuple(x.shape[:-1]) + (layer.units,)
                 macs = int(np.prod(x.shape[1:-1] or (1,))) * x.shape[-1] * layer.units
             else:
                 row.shape_by_formula = False
-        elif cls in _GLOBAL:
-            if cls == "Flatten":
+        elif cls in _GLOBAL or (cls == "Reshape" and k_spatial is None):  # a Reshape to a vector flattens
+            if cls in ("Flatten", "Reshape"):
                 row.output_shape = (x.shape[0], int(np.prod(x.shape[1:])))
             elif getattr(layer, "keepdims", False):
                 row.output_shape = self._join(x.shape[0], (1,) * len(x.spatial), x.channels)

@@ -372,3 +372,15 @@ def test_keras_applications_match_count_params_and_araujo_receptive_fields():
             assert a.params + head == 138_357_544  # Simonyan & Zisserman's 138 M, Keras's count_params()
             assert abs((a.macs + head - 4096 - 4096 - 1000) / 15.5e9 - 1) < 0.02  # FC MACs = weights - biases
         keras.backend.clear_session()
+
+
+def test_the_library_networks_the_benchmarks_time_are_counted_by_formula():
+    from keras_gen.models import dcgan_discriminator, dcgan_generator, group_meeting_autoencoder
+
+    ae = analyze(group_meeting_autoencoder())
+    # S1 by hand: Conv(2, (1,40), same) on 2x88x1, Dense 352->44, Dense 44->176, Conv(1, (1,81), same) on 1x176x1
+    assert ae.macs == 2 * 88 * 40 * 2 + 352 * 44 + 44 * 176 + 176 * 81 == 51_568
+    assert ae.params == 23_616 and not ae.unknown_spatial
+    for net in (dcgan_generator((28, 28, 1), width=16), dcgan_discriminator((28, 28, 1), width=16)):
+        a = analyze(net)
+        assert a.params == net.count_params() and not (a.fallback_params or a.unknown_spatial or a.shape_mismatches)
