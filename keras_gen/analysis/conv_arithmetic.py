@@ -159,11 +159,12 @@ def conv_params(c_in, c_out, kernel_size, groups=1, bias=True):
     """Parameters of a (grouped) convolution (notes 001).
 
     Formula: `c_in c_out k_w k_h / g + c_out` (the bias term only with `bias`).
-    `kernel_size` is an int (k) or a tuple of the kernel's spatial sizes (k_h, k_w, ...).
+    `kernel_size` is an int (a square k x k kernel) or a tuple of the kernel's spatial
+    sizes (k_h, k_w, ...; `(k,)` for a 1-D kernel).
     """
     if c_in % groups or c_out % groups:
         raise KerasGenError(f"groups={groups} must divide c_in={c_in} and c_out={c_out}")
-    k = int(np.prod(kernel_size))
+    k = int(np.prod(kernel_size)) if isinstance(kernel_size, (tuple, list)) else int(kernel_size) ** 2
     return c_in * c_out * k // groups + (c_out if bias else 0)
 
 

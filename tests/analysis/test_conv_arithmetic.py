@@ -100,7 +100,8 @@ def test_parameter_formulas_equal_keras_count_params():
     for layer, shape, expected in cases:
         layer.build(shape)
         assert layer.count_params() == expected, layer.name
-    assert conv_params(64, 64, 3, groups=4, bias=False) * 4 == conv_params(64, 64, 3, bias=False)
+    assert conv_params(64, 64, 3, groups=4, bias=False) * 4 == conv_params(64, 64, 3, bias=False) == 64 * 64 * 9
+    assert conv_params(64, 64, (3,), bias=False) == 64 * 64 * 3  # a 1-D kernel
     with pytest.raises(KerasGenError, match="groups=3 must divide"):
         conv_params(4, 6, 3, groups=3)
 
