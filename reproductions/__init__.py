@@ -34,4 +34,5 @@ REPRODUCTIONS = {
     "gan-tricks-ablation": ("reproductions.gan_tricks_ablation", "S11: label smoothing, feature matching, spectral norm each on alone in DCGAN digits; domain IS/FID, 3 seeds"),
     "bigan-mnist": ("reproductions.bigan_mnist", "C10/S10: BiGAN; a linear probe on E(x) vs a random projection of equal size and raw pixels"),
     "cnn-arithmetic": ("reproductions.cnn_arithmetic", "T6: output size, params, MACs, receptive field by the notes' formulas on VGG16/ResNet50/MobileNet/InceptionV3 vs Keras, papers, gradients"),
+    "bias-variance-and-validation": ("reproductions.bias_variance_and_validation", "T12: model bias vs overfitting vs mismatch on a polynomial regression; k-fold CV picks the degree the test set prefers; updates per epoch = ceil(N/B)"),
 }
