@@ -543,7 +543,9 @@ def empirical_receptive_field(model, layer_name, axis=0, samples=64, seed=0):
     import tensorflow as tf
 
     walker = _Walker(model)
-    probe = keras.Model(model.inputs, model.get_layer(layer_name).output)
+    if len(model.inputs) != 1:
+        raise KerasGenError(f"{model.name} has {len(model.inputs)} inputs; the measurement needs one image input")
+    probe = keras.Model(model.inputs[0], model.get_layer(layer_name).output)
     out_shape = tuple(probe.outputs[0].shape[1:])
     out_spatial = out_shape[1:] if walker.channels_first else out_shape[:-1]
     positions = out_spatial[axis]
