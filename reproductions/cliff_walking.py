@@ -52,11 +52,11 @@ machine shared with other jobs: 19 CPU-seconds, 67 s wall): online return over e
 -26.8, -48.8); Q-learning's greedy path is the cliff-edge path in 150/150 runs; Sarsa's
 avoids the row above the cliff in 69% +- 3% of runs; of the other 31%, 13% loop (see
 above) and 18% reach the goal touching an edge cell on the way (94-96% of its paths climb
-to the top row at some column: `sarsa_highest_row_share`); none is the cliff-edge path. Exact (DP) return of the final epsilon-greedy policies, median run: Sarsa -22.9 +-
-0.6, Q-learning -50.9 +- 0.2, beside the references: optimal -13, epsilon-greedy of Q*
--50.8, best epsilon-greedy policy -20.7, uniformly random -65,375. Q-learning's own
-estimate of the start's value max_a Q is -13.0 in every run (it learns Q*), Sarsa's
-E_pi Q is -24.8.
+to the top row at some column: `sarsa_highest_row_share`); none is the cliff-edge path.
+Exact (DP) return of the final epsilon-greedy policies, median run: Sarsa -22.9 +- 0.6,
+Q-learning -50.9 +- 0.2, beside the references: optimal -13, epsilon-greedy of Q* -50.8,
+best epsilon-greedy policy -20.7, uniformly random -65,375. Q-learning's own estimate of
+the start's value max_a Q is -13.0 in every run (it learns Q*), Sarsa's E_pi Q is -24.8.
 """
 import collections
 import dataclasses

@@ -27,3 +27,16 @@ from keras_gen.rl.tabular import (  # noqa: F401
     uniform_policy,
     value_iteration,
 )
+
+# The DQN half needs TensorFlow (a 5 s import); the tabular half does not. Load it on
+# first use: `from keras_gen.rl import DQN` works, `import keras_gen.rl` stays light.
+_DQN_NAMES = ("DQN", "ReplayBuffer", "dense_forward_fn", "evaluate_greedy", "huber", "linear_epsilon", "td_targets",
+              "train_dqn")
+
+
+def __getattr__(name):
+    if name in _DQN_NAMES:
+        from keras_gen.rl import dqn
+
+        return getattr(dqn, name)
+    raise AttributeError(f"module 'keras_gen.rl' has no attribute {name!r}")

@@ -68,7 +68,8 @@ class TabularMDP:
             n_states = len(P)
             n_actions = len(P[0])
         except (TypeError, KeyError) as err:
-            raise KerasGenError(f"P must map every state 0..S-1 to every action 0..A-1, got {type(P).__name__}") from err
+            kind = type(P).__name__
+            raise KerasGenError(f"P must map every state 0..S-1 to every action 0..A-1, got {kind}") from err
         self.n_states, self.n_actions = int(n_states), int(n_actions)
         self.continuation = np.zeros((n_states, n_actions, n_states))
         self.termination = np.zeros((n_states, n_actions))
@@ -111,7 +112,8 @@ class TabularMDP:
         """The MDP of a gymnasium toy-text environment (`env.unwrapped.P`, its start distribution)."""
         unwrapped = getattr(env, "unwrapped", env)
         if not hasattr(unwrapped, "P"):
-            raise KerasGenError(f"{type(unwrapped).__name__} has no transition table P (a toy-text environment has one)")
+            raise KerasGenError(f"{type(unwrapped).__name__} has no transition table P "
+                                "(a toy-text environment has one)")
         init = getattr(unwrapped, "initial_state_distrib", None)
         if init is None:
             raise KerasGenError(f"{type(unwrapped).__name__} has no initial_state_distrib")
@@ -162,7 +164,8 @@ def _policy_matrix(mdp, policy):
             raise KerasGenError(f"policy actions must be in 0..{mdp.n_actions - 1}")
         return np.eye(mdp.n_actions)[policy]
     if policy.shape != (mdp.n_states, mdp.n_actions):
-        raise KerasGenError(f"a stochastic policy must have shape ({mdp.n_states}, {mdp.n_actions}), got {policy.shape}")
+        raise KerasGenError(f"a stochastic policy must have shape ({mdp.n_states}, {mdp.n_actions}), "
+                            f"got {policy.shape}")
     if np.any(policy < 0) or not np.allclose(policy.sum(axis=1), 1.0, atol=1e-6):
         raise KerasGenError("every row of a stochastic policy must be probabilities summing to 1")
     return policy.astype(np.float64)
