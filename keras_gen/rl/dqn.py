@@ -29,12 +29,16 @@ DQN uses on classic control a NumPy copy of the weights (`dense_forward_fn`) doe
 """
 import copy
 
-import numpy as np
-import keras
-import tensorflow as tf
+from keras_gen import require_tensorflow
 
-from keras_gen.errors import KerasGenError
-from keras_gen.training.strategy import apply_gradients, global_mean
+require_tensorflow()
+
+import numpy as np  # noqa: E402
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from keras_gen.errors import KerasGenError  # noqa: E402
+from keras_gen.training.strategy import apply_gradients, global_mean  # noqa: E402
 
 TRANSITION_KEYS = ("observation", "action", "reward", "next_observation", "terminated")
 
