@@ -350,8 +350,10 @@ def dense_forward_fn(q_network):
 
     For the acting loop, which calls the network once per environment step (a
     TensorFlow call costs ~1 ms on a CPU, this ~20 us). The weights are copied now:
-    call again after training to refresh. Returns None for any other architecture
-    (inputs of rank > 1, other layers or activations); callers then use the Keras model.
+    call again after training to refresh. It computes in float64, so where two Q-values
+    agree to float32 rounding its argmax may differ from the float32 network's. Returns
+    None for any other architecture (inputs of rank > 1, other layers or activations);
+    callers then use the Keras model.
     """
     layers = [layer for layer in q_network.layers if not isinstance(layer, keras.layers.InputLayer)]
     if not layers or len(q_network.input_shape) != 2:
