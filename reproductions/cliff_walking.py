@@ -40,7 +40,8 @@ of 150 runs: -11,228). The first version of this claim compared run *means* and,
 report seeds, failed for that reason alone (Sarsa minus Q-learning -91.7 +- 185.5: seed
 11's mean is -356 from that one run, its median -22.5); on the selection seeds 0, 1 the
 same heavy tail showed (worst runs -284 and -198; medians -22.4, -22.7 against means
--36.3, -31.3), so the claim moved to the median. The means stay in `metrics.json`.
+-36.3, -31.3), so a median form of the claim was added. Both are in the claim record:
+the mean form as first tested (with its verdict), the median form beside it.
 
 Writes `metrics.json` (claim record T10, per-seed numbers, the DP references),
 `cliff_walking.png` (the smoothed online-return curves with the DP references, and
@@ -309,6 +310,15 @@ def run(hp):
             baselines={"q_learning_avoids_edge_share": common.mean_sd(values("q_learning", "avoids_edge_share"))},
             note="avoids = reaches the goal without visiting row 2, columns 1-10"),
         common.claim(
+            "T10", "Sarsa's final epsilon-greedy policy has a higher exact expected return (DP) than Q-learning's, "
+            "averaged over runs, in every seed",
+            "sarsa_minus_q_learning_dp_epsilon_greedy_return_mean",
+            {s: sarsa_dp[s] - q_dp[s] for s in per_seed}, target=0.0, op=">", every=True,
+            baselines={"dp_best_minus_epsilon_greedy_of_optimal_q":
+                       refs["best_epsilon_greedy_return"] - refs["epsilon_greedy_of_optimal_q_return"]},
+            note="the form of this claim tested first; the runs whose final greedy path loops have heavy-tailed "
+                 "returns, so a single run can decide a seed's mean (see the median form below and the docstring)"),
+        common.claim(
             "T10", "Sarsa's final epsilon-greedy policy has a higher exact expected return (DP) than Q-learning's "
             "in the median run",
             "sarsa_minus_q_learning_dp_epsilon_greedy_return_median",
@@ -317,7 +327,8 @@ def run(hp):
                        refs["best_epsilon_greedy_return"] - refs["epsilon_greedy_of_optimal_q_return"],
                        "difference_of_run_means": common.mean_sd({s: sarsa_dp[s] - q_dp[s] for s in per_seed})},
             every=True, note="policy evaluation of the epsilon-greedy policy of each run's final Q; the median over "
-            "runs, because the runs whose final greedy path loops have heavy-tailed returns (see the docstring)"),
+            "runs, adopted after the mean form failed on the report seeds (the same tail showed on the selection "
+            "seeds; see the docstring)"),
     ]
     plot(per_seed, refs, hp, r.path("cliff_walking.png"))
     return r.finish(metrics, claims, headline=[f"sarsa_online_return_{last}_mean",

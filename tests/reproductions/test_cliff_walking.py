@@ -13,7 +13,7 @@ def test_run_writes_the_claim_record_and_figure(tmp_path):
     hp = repro.HParams(runs=3, episodes=60, last_episodes=20, seeds="5,6", out=str(out))
     m = repro.run(hp)
     on_disk = json.loads((out / "metrics.json").read_text())
-    assert on_disk["claims"] == m["claims"] and len(m["claims"]) == 5
+    assert on_disk["claims"] == m["claims"] and len(m["claims"]) == 6
     for c in m["claims"]:
         assert c["id"] == "T10" and c["seeds"] == [5, 6] and set(c["per_seed"]) == {"5", "6"}
         assert isinstance(c["met"], bool) and np.isfinite(c["value"])
