@@ -36,6 +36,15 @@ init, 0.1 for both from the small init. The squared error's training accuracy at
 best rate varied a lot between the two selection seeds (58% and 76%): the 70% target
 is close to what it reaches.
 
+Measured (`keras-gen reproduce ce-vs-mse`, seeds 10, 11, 12; 4 of 4 claims met): from
+the saturating init (68% of the training digits start >99% sure of a wrong class) CE
+reaches 100% training accuracy on every seed (test 86.9 +- 1.2%), the squared error
+65.6 +- 9.3% (57.7, 75.8, 63.4: the mean meets <= 70%, seed 11 does not; test 62.3%);
+its curve creeps up in steps as groups of digits leave the plateau. From the small
+init: CE 95.5%, MSE 94.8% (gap 0.6 +- 0.02 points; test 92.1% vs 91.1%). At the start
+the squared error's logit gradient is 1.3e-6 of the cross-entropy's (median over the
+saturated wrong digits); autodiff and the closed forms agree to 1.3e-15.
+
 Writes `metrics.json` (claims T5, per run the training/test accuracy and loss per epoch,
 the gradient norms), `training.png` (training accuracy per epoch, 4 settings),
 `loss_surfaces.png` (the lecture's picture: both losses over two logits of a 3-class
@@ -205,7 +214,7 @@ def _figures(r, runs):
         fig.colorbar(cs, ax=ax)
         ax.set_xlabel("z1 (the target class's logit)")
         ax.set_ylabel("z2")
-        ax.set_title(f"{title}: flat where large?", fontsize=9)
+        ax.set_title(f"{title}, 3 classes, target class 1, z3 = 0", fontsize=9)
     plots.save(fig, r.path("loss_surfaces.png"), dpi=85)
 
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -215,7 +224,7 @@ def _figures(r, runs):
     ax.hist(np.maximum(norms["ce"], 1e-16), bins=bins, alpha=0.7, label="cross-entropy", color="C0")
     ax.hist(np.maximum(norms["mse"], 1e-16), bins=bins, alpha=0.7, label="squared error", color="C3")
     ax.set_xscale("log")
-    ax.set_xlabel("||d loss / d logits|| per training digit, at the saturating init")
+    ax.set_xlabel("||d loss / d logits|| per training digit, saturating init (<= 1e-16 drawn at 1e-16)")
     ax.set_ylabel("digits (every 7th)")
     ax.legend(fontsize=8)
     plots.save(fig, r.path("gradients.png"), dpi=90)
