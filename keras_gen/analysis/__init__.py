@@ -2,6 +2,10 @@
 
 `conv_arithmetic`: output size, parameters, multiply-adds and receptive field of
 convolutions (notes 001 CNN chapter, 002 lecture 8), for one layer or any Keras model.
+`normalization`: feature standardisation, least-squares conditioning and gradient-descent
+steps, the notes' batch normalisation and its moving averages (002 lecture 6).
+`model_selection`: polynomial least squares, k-fold cross-validation, updates per epoch
+(002 lectures 1-2).
 """
 from keras_gen.analysis.conv_arithmetic import (  # noqa: F401
     LayerArithmetic,
@@ -18,4 +22,22 @@ from keras_gen.analysis.conv_arithmetic import (  # noqa: F401
     receptive_field,
     receptive_field_chain,
     same_padding,
+)
+from keras_gen.analysis.model_selection import (  # noqa: F401
+    cross_validation_mse,
+    fit_polynomial,
+    k_fold_indices,
+    polynomial_features,
+    predict_polynomial,
+    steps_per_epoch,
+)
+from keras_gen.analysis.normalization import (  # noqa: F401
+    batch_norm,
+    condition_number,
+    gradient_descent_least_squares,
+    ioffe_szegedy_mlp,
+    least_squares_hessian,
+    moving_average,
+    standardize,
+    with_bias_column,
 )
