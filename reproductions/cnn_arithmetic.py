@@ -72,7 +72,6 @@ network's last layer with the formula's box) and `costs.png` (the variants).
 import dataclasses
 import itertools
 import json
-import math
 
 import numpy as np
 
