@@ -3,3 +3,4 @@ from keras_gen.training.strategy import STRATEGIES, get_strategy, global_mean, j
 from keras_gen.training.callbacks import SampleGrid  # noqa: F401
 from keras_gen.training.schedules import HoldThenCosine  # noqa: F401
 from keras_gen.training.cluster import PRECISIONS, configure, is_chief, task, write_dir  # noqa: F401
+from keras_gen.training.warmup import DECAYS, WarmupDecay  # noqa: F401
