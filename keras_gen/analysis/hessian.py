@@ -342,6 +342,11 @@ class SharpnessTracker(keras.callbacks.Callback):
         self.history.append((self._step, float(res.eigenvalue), loss))
         return float(res.eigenvalue), loss
 
+    @property
+    def eigenvector(self):
+        """The top eigenvector found by the last measurement (None before the first)."""
+        return self._v
+
     def on_train_begin(self, logs=None):
         if not self.history:
             self.measure()

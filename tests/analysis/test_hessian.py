@@ -162,6 +162,10 @@ def test_sharpness_tracker_records_during_fit():
         assert sharp == pytest.approx(top, rel=1e-4)
         assert np.isfinite(loss)
     assert tracker.history[-1][2] < tracker.history[0][2]  # the loss it records is the training loss
+    v = tracker.eigenvector  # a unit eigenvector of the top eigenvalue (twice degenerate: one per output)
+    h = H.hessian_matrix(H.model_loss_fn(model, "mse", x, y), model.trainable_variables).numpy()
+    assert np.linalg.norm(v) == pytest.approx(1.0)
+    np.testing.assert_allclose(h @ v, top * v, atol=1e-3)
     with pytest.raises(KerasGenError, match="every"):
         H.SharpnessTracker(x, y, every=0)
 
