@@ -80,6 +80,26 @@ Choices made on the selection seeds 0, 1 (`--seeds 0,1 --eval-split validation`)
 * the digit rates: the first sweep (10^-3 .. 1) put SGD's best at its top, 1; 3 was
   added to the grid.
 
+Measured with the defaults (report seeds 10, 11, 12; held-out numbers on the test split;
+mean +- sd over seeds): all 8 claims met. T1: Hessian error 0, escape step loss 0.766
+(GD from the origin 1.0, a step along the +2 eigenvector 1.266), power iteration on the
+least-squares Hessian rel. error 3e-16 (one Rayleigh quotient: 0.99); momentum leaves
+the saddle in 18.0 +- 1.0 steps against GD's 37.7 +- 1.5. T2: GD's late sharpness /
+(2/eta) = 1.016 +- 0.010 (initial 1.83, lowest 0.84), SGD / GD = 0.796 +- 0.019 at
+matched training loss (SGD: 1,219 +- 47 updates against GD's 1,000); Keskar: SGD - GD
+test accuracy +0.005 +- 0.002 (GD 86.5%, SGD 87.0%): his direction, but half a point. T3
+(decades of loss reduction): SGD 1.57 +- 0.22, momentum 8.83, Adagrad 16 (the floor),
+RMSProp 3.12 +- 0.28, Adam 9.97 +- 0.46, RMSProp warm-up+decay 16, Adam warm-up+decay
+9.68 (no gain over Adam: its long beta_2 memory does not jolt). Rotated by 45 degrees,
+Adagrad (3.30) and RMSProp (3.24; with warm-up 3.42) do no better than SGD (3.39), Adam
+(4.54) a little, while momentum (8.86) and Adam with warm-up (8.94) still do. There
+RMSProp's jolting amplifies the float32 rounding of Keras's hyper-parameters: its Keras
+iterates part from the written-out formula (by up to 0.31 of the start's size with
+warm-up, 0.024 without; on the axis-aligned surface all agree to 2e-5). On the digits
+SGD's validation-chosen rate (1.0; 3.0 diverged) blew up on seed 10 (test accuracy
+68.8%); the other optimisers end at 89.6-92.1% test accuracy, Adam with warm-up + decay
+lowest in training loss (0.146).
+
 Writes `metrics.json` (claims T1-T3 and every number per seed), `saddle.png`,
 `edge_of_stability.png`, `quadratic.png` and `digits_optimizers.png`.
 """
@@ -768,8 +788,8 @@ def plot_digits(path, d):
     ax.set_yscale("log")
     ax.set_xlabel("update")
     ax.set_ylabel("training cross-entropy (whole train split)")
-    ax.set_title(f"digits, same budget, best rate each (seeds {', '.join(map(str, d['per_seed']))}; band: min-max)",
-                 fontsize=8)
+    ax.set_title(f"digits, same budget, best rate each: mean of seeds {', '.join(map(str, d['per_seed']))} "
+                 "(band: min-max)", fontsize=8)
     ax.legend(fontsize=7)
     fig.tight_layout()
     return plots.save(fig, path, dpi=85)
