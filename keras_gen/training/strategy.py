@@ -1,7 +1,12 @@
 """One place that turns a strategy name into a `tf.distribute.Strategy`.
 
 Names: `default` (no distribution: the current default strategy), `mirrored`
-(all local GPUs, or all logical CPU devices), `multiworker` (reads `TF_CONFIG`).
+(all local GPUs, or all logical CPU devices), `multiworker`
+(`MultiWorkerMirroredStrategy` over the cluster in `TF_CONFIG`, or, under Slurm without
+a `TF_CONFIG`, the job's nodes through `SlurmClusterResolver`; `keras-gen launch`
+starts such a cluster on one machine). Under `multiworker` Keras's `fit` needs the
+workarounds of `keras_gen.training.multiworker`, installed when `keras_gen.training`
+is imported.
 
 What the models rely on under any strategy (see CONVENTIONS.md):
 - hand-written losses are averaged over the *global* batch, so N replicas at global
@@ -46,7 +51,13 @@ def _create(name):
         # Without GPUs MirroredStrategy would use a single CPU replica; with logical CPU
         # devices configured (tests), mirror over all of them.
         return tf.distribute.MirroredStrategy(devices=devices)
-    return tf.distribute.MultiWorkerMirroredStrategy()
+    import os
+
+    resolver = None
+    if not os.environ.get("TF_CONFIG") and os.environ.get("SLURM_JOB_ID"):
+        # One task per node of the Slurm job; the resolver reads SLURM_* and picks ports.
+        resolver = tf.distribute.cluster_resolver.SlurmClusterResolver()
+    return tf.distribute.MultiWorkerMirroredStrategy(cluster_resolver=resolver)
 
 
 def global_mean(per_example, global_batch_size=None):
