@@ -119,8 +119,10 @@ def original_failures(strategy, dataset, build):
     """Runs Keras's unpatched code on a multi-worker cluster; returns each failure's message.
 
     `{"symbolic_build": message or None, "scalar_log_reduce": message or None}`: None
-    means Keras no longer fails there (the patch can be dropped). Every worker must
-    call this at the same point (the reductions are collectives).
+    means Keras no longer fails there (the patch can be dropped). `dataset` should yield
+    `(x, y)` pairs and `build()` return a model compiled with a Keras loss (the case of
+    keras-team/keras#20585). Every worker must call this at the same point (the
+    reductions are collectives).
     """
     out = {}
     with strategy.scope():
@@ -130,7 +132,7 @@ def original_failures(strategy, dataset, build):
         _ORIGINAL_MAYBE_SYMBOLIC_BUILD(model, iterator=it)
         out["symbolic_build"] = None
     except Exception as err:  # noqa: BLE001 - the message is the result
-        out["symbolic_build"] = f"{type(err).__name__}: {str(err).splitlines()[0]}"
+        out["symbolic_build"] = _message(err)
 
     @tf.function
     def scalar_logs():
@@ -141,8 +143,15 @@ def original_failures(strategy, dataset, build):
         scalar_logs()
         out["scalar_log_reduce"] = None
     except Exception as err:  # noqa: BLE001
-        out["scalar_log_reduce"] = f"{type(err).__name__}: {str(err).splitlines()[0]}"
+        out["scalar_log_reduce"] = _message(err)
     return out
+
+
+def _message(err):
+    """`Type: the line of the error that says what went wrong` (graph errors wrap it in context lines)."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    said = [line for line in lines if line.startswith(("ValueError", "TypeError", "InvalidArgument"))]
+    return f"{type(err).__name__}: {(said or lines or [''])[-1][:300]}"
 
 
 install()
