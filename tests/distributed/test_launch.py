@@ -77,6 +77,8 @@ def _finish(proc, timeout=1200):
 
 
 def _weights(out, seed):
+    import keras_gen.models  # noqa: F401 - registers CentreTap and the other classes model.keras names
+
     model = keras.models.load_model(os.path.join(out, f"seed_{seed}", "model.keras"))
     return model.get_weights()
 
