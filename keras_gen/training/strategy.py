@@ -88,12 +88,22 @@ def setup_logical_cpus(n):
 
 
 def jit_compile_for(strategy):
-    """Whether to XLA-compile train steps under `strategy`.
+    """Whether to XLA-compile train steps under `strategy`: only with a single replica.
 
-    XLA speeds up the small train steps of these models a lot on one device, but under
-    MirroredStrategy it fails to place per-replica variables ("Trying to access
-    resource ... located in device CPU:1 from device CPU:0", TensorFlow's XLA known
-    issue about variables on other devices), so compile only for a single replica.
+    XLA speeds up the small train steps of these models a lot on one device. With more
+    than one replica it still fails on CPUs (TensorFlow 2.21, Keras 3.15; checked with
+    the variables created in the strategy's scope, as every keras_gen model does):
+
+    * `MirroredStrategy` over 2 (logical) CPUs: "Trying to access resource
+      .../replica_1 located in device CPU:1 from device CPU:0" (XLA's known issue
+      about variables on another device); `tests/training/test_xla_replicas.py`
+      keeps this failing case, and tells us when it starts to work.
+    * `MultiWorkerMirroredStrategy` (2 workers, one CPU each): "Collectives are not
+      yet implemented for CPU devices when compiling with XLA" (TensorFlow's
+      b/194942685), after which the workers abort.
+
+    GPUs compile collectives through NCCL and may well work; untested here (no GPU),
+    so the rule stays "one replica".
     """
     return strategy.num_replicas_in_sync == 1
 
