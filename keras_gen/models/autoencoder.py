@@ -69,6 +69,20 @@ class CentreTap(keras.initializers.Initializer):
         return {}
 
 
+@keras.saving.register_keras_serializable(package="keras_gen")
+class Float32L1(keras.regularizers.L1):
+    """Keras's L1 activity penalty, computed in float32 whatever the layer's compute dtype.
+
+    Formula: `l1 * sum |x|` with x cast up to float32. Keras's own `L1` computes in the
+    dtype of its input, so under mixed precision the code layer's penalty would be a
+    bfloat16/float16 scalar (and Keras then fails to add it to the float32 losses:
+    "Cannot convert a list containing a tensor of dtype bfloat16 to float32").
+    """
+
+    def __call__(self, x):
+        return self.l1 * keras.ops.sum(keras.ops.absolute(keras.ops.cast(x, "float32")))
+
+
 def group_meeting_autoencoder(l1=1e-5, l2=1e-5, initialization="recipe", name="group_meeting_autoencoder",
                               precision=None):
     """Builds the exact S1 autoencoder (functional API, 23,616 parameters).
@@ -109,7 +123,7 @@ def group_meeting_autoencoder(l1=1e-5, l2=1e-5, initialization="recipe", name="g
         CODE_UNITS,
         activation="hard_sigmoid",
         kernel_regularizer=kernel_reg,
-        activity_regularizer=keras.regularizers.L1(l1) if l1 else None,
+        activity_regularizer=Float32L1(l1) if l1 else None,
         name="code", dtype=dtype,
     )
     decoder_dense = keras.layers.Dense(

@@ -72,3 +72,33 @@ def test_every_family_trains_a_step_with_float32_losses(policy, precision):
         assert moved > 0, kind
         for w in model.weights:
             assert w.dtype in ("float32", "int64", "int32", "bool"), (kind, w.path, w.dtype)
+
+
+def test_float32_l1_matches_numpy_for_low_precision_codes():
+    from keras_gen.models.autoencoder import Float32L1
+
+    x = np.array([[0.5, -1.25], [2.0, 0.0]], np.float32)
+    value = Float32L1(0.1)(tf.constant(x, tf.bfloat16))
+    assert value.dtype == tf.float32
+    np.testing.assert_allclose(float(value), 0.1 * np.abs(x).sum(), rtol=1e-6)
+
+
+def test_s1_under_mixed_bfloat16_keeps_float32_output_and_saves(policy, tmp_path):
+    from keras_gen.models import group_meeting_autoencoder
+
+    model = group_meeting_autoencoder(precision="mixed_bfloat16")
+    assert model.get_layer("code").compute_dtype == "bfloat16"
+    assert model.get_layer("output").compute_dtype == "float32" and model.output.dtype == "float32"
+    assert all(w.dtype == "float32" for w in model.weights)
+    model.compile(optimizer="adam", loss="mse")
+    x = (np.random.RandomState(0).uniform(size=(16, 2, 88, 1)) < 0.1).astype("float32")
+    loss = model.fit(x, x, batch_size=8, epochs=1, verbose=0).history["loss"][-1]
+    assert np.isfinite(loss)
+    model.save(tmp_path / "s1.keras")
+    again = keras.models.load_model(tmp_path / "s1.keras")
+    assert again.get_layer("code").compute_dtype == "bfloat16"
+    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0), rtol=0, atol=1e-6)
+    policy("mixed_float16")
+    model16 = group_meeting_autoencoder()
+    model16.compile(optimizer="adam", loss="mse")  # Keras wraps it for float16 itself
+    assert isinstance(model16.optimizer, keras.optimizers.LossScaleOptimizer)
