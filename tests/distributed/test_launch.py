@@ -153,3 +153,11 @@ def test_killed_worker_ends_the_other_and_the_launch_resumes(single, tmp_path):
         assert metrics["per_seed"][seed]["mse"] == pytest.approx(single_metrics["per_seed"][seed]["mse"], abs=1e-6)
         for a, b in zip(_weights(out, seed), _weights(single_out, seed)):
             np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)
+
+
+def test_launch_names_an_unknown_reproduction_once(capsys):
+    from keras_gen import cli
+
+    assert cli.main(["launch", "--workers", "2", "reproduce", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("unknown reproduction 'nope'") == 1 and "[worker" not in err

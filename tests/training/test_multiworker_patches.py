@@ -102,3 +102,12 @@ def test_configure_sets_the_global_policy(name):
         assert keras.mixed_precision.global_policy().name == name
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+def test_one_strategy_per_name_per_process():
+    # A second MultiWorkerMirroredStrategy in one process breaks the first one's
+    # collective: every reproduction asks get_strategy and gets the same object.
+    assert training.get_strategy("mirrored") is training.get_strategy("mirrored")
+    assert training.get_strategy("default") is tf.distribute.get_strategy()
+    strategy = training.get_strategy("mirrored")
+    assert training.get_strategy(strategy) is strategy
