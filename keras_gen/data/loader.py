@@ -12,6 +12,7 @@ clear line.
 Elements: piano rolls are float32 `[2, 88, 1]` tensors; image datasets give
 `(image, label)` with images float32 in [0, 1]; toys give float32 `[d]` points.
 """
+import fcntl
 import os
 
 import numpy as np
@@ -59,8 +60,6 @@ def builder(name, data_dir_path=None, **kwargs):
     # prepare the same dataset at once: tfds then renames its temporary folder onto an
     # existing one and fails (FileExistsError). One preparation at a time per data_dir;
     # the others wait and find it prepared.
-    import fcntl
-
     with open(os.path.join(root, ".keras_gen_prepare.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
