@@ -6,6 +6,7 @@
     keras-gen launch --workers N reproduce NAME [--field v]
                                            run one as N workers of a multi-worker cluster
                                            on this machine (keras_gen/launch.py)
+    keras-gen report [--run] [--only N,..] RESULTS.md and results/ from the runs' claim records
 
 Problems the user can fix (unknown name, wrong shape or dtype, NaN in data, missing
 file) print one line `keras-gen: error: ...` and exit with status 2, without a
@@ -132,6 +133,42 @@ def launch_doc():
     return launch.__doc__
 
 
+def cmd_report(ns):
+    """Runs the reproductions (with --run), then writes RESULTS.md and results/ from runs/."""
+    import os
+
+    from keras_gen import report
+    from reproductions.common import parse_choice_list
+
+    table = _table()
+    names = parse_choice_list(ns.only, "only", table, "reproduction") if ns.only else list(table)
+    failed = []
+    if ns.run:
+        for name in names:
+            options = ["--out", os.path.join(ns.from_dir, name)] + (["--seeds", ns.seeds] if ns.seeds else [])
+            print(f"== keras-gen reproduce {name} {' '.join(options)}", flush=True)
+            try:
+                cmd_reproduce(name, options)
+            except Exception as err:  # noqa: BLE001 - one failed reproduction must not stop the others
+                import traceback
+
+                if not isinstance(err, KerasGenError):
+                    traceback.print_exc()
+                print(f"keras-gen: error: {name}: {err}", file=sys.stderr)
+                failed.append(name)
+    generated_by = "keras-gen report " + ("--run" if ns.run else f"--from {ns.from_dir}")
+    path, runs = report.write_report(ns.from_dir, ns.output, ns.results_dir, names=names, generated_by=generated_by)
+    claims = [c for r in runs if r["record"] for c in r["record"]["claims"]]
+    print(f"wrote {path} ({len(runs)} runs, {len(claims)} claims, {sum(c['met'] for c in claims)} met) and "
+          f"{ns.results_dir}/")
+    for r in runs:
+        for problem in r["problems"]:
+            print(f"  {problem}")
+    if failed:
+        raise KerasGenError(f"{len(failed)} reproduction(s) failed: {', '.join(failed)}")
+    return 0
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="keras-gen", description=__doc__,
@@ -149,8 +186,16 @@ def main(argv=None):
                      help="the reproduction's --out folder holding the trained model")
     exp.add_argument("--base-dir", default="saved_models", help="model base folder (default: saved_models)")
     exp.add_argument("--version", type=int, default=None, help="version number (default: next free)")
+    rpt = sub.add_parser("report", help="write RESULTS.md and results/ from the runs' claim records")
+    rpt.add_argument("--from", dest="from_dir", default="runs", help="folder of the runs (default: runs)")
+    rpt.add_argument("--run", action="store_true", help="run the reproductions first (defaults, into --from)")
+    rpt.add_argument("--only", default="", help="comma-separated reproductions (default: all)")
+    rpt.add_argument("--seeds", default="", help="with --run: the report seeds of every reproduction")
+    rpt.add_argument("--output", default="RESULTS.md", help="the report file (default: RESULTS.md)")
+    rpt.add_argument("--results-dir", default="results", help="folder for the figures (default: results)")
     try:
-        if argv[:1] not in (["list"], ["-h"], ["--help"], []) and not tensorflow_installed():
+        needs_tf = argv[:1] not in (["list"], ["-h"], ["--help"], [], ["report"]) or "--run" in argv
+        if needs_tf and not tensorflow_installed():
             raise KerasGenError(MISSING_TENSORFLOW)
         if argv[:1] == ["reproduce"]:
             rest = argv[1:]
@@ -165,6 +210,8 @@ def main(argv=None):
         ns = parser.parse_args(argv)
         if ns.command == "list":
             return cmd_list(ns)
+        if ns.command == "report":
+            return cmd_report(ns)
         return cmd_export(ns)
     except KerasGenError as err:
         print(f"keras-gen: error: {err}", file=sys.stderr)
