@@ -42,7 +42,7 @@ def _npy(tmp_path, name, array):
         (["reproduce", GMA, "--strategy", "tpu"], "unknown strategy 'tpu'"),
         (["reproduce", GMA, "--midi-dir", "/no/such/folder"], "MIDI folder not found: /no/such/folder"),
         (["reproduce", GMA, "--data", "/no/such/rolls.npy"], "data file not found: /no/such/rolls.npy"),
-        (["reproduce", GMA, "--epochs", "0"], "must be at least 1"),
+        (["reproduce", GMA, "--epochs", "0"], "--epochs must be >= 1, got 0"),
         (["export", GMA, "--from", "/no/such/run"], "no trained model at /no/such/run"),
     ],
 )
