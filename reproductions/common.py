@@ -96,20 +96,18 @@ def _jsonable(x):
     return x
 
 
-def tanh_digits_dataset(x, batch_size, seed, labels=None):
+def tanh_digit_batches(x, batch_size, seed, labels=None):
     """Digits `x` in [0, 1] for a generator with a tanh output, as the digit GANs train on them.
 
-    Scaled to [-1, 1] (paired with `labels` if given), cached in memory, reshuffled every
-    epoch from `seed`, full batches of `batch_size`, prefetched. The cache comes before the
-    shuffle: after it, every epoch would replay the first epoch's batches in one order.
+    Scaled to [-1, 1] (paired with `labels` if given), full batches of `batch_size`, in an
+    order that is a pure function of (seed, epoch) (`keras_gen.data.EpochBatches`): a new
+    order every epoch, the same under every strategy, and a resumed run continues with
+    the batches an uninterrupted one would have seen.
     """
-    import tensorflow as tf
-    from keras_gen.data import steady_prefetch
+    from keras_gen.data import EpochBatches
 
-    scaled = x * 2.0 - 1.0
-    ds = tf.data.Dataset.from_tensor_slices(scaled if labels is None else (scaled, labels))
-    return (ds.cache().shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-            .batch(batch_size, drop_remainder=True).apply(steady_prefetch))
+    scaled = (np.asarray(x, np.float32) * 2.0 - 1.0)
+    return EpochBatches(scaled if labels is None else (scaled, np.asarray(labels)), batch_size, seed)
 
 
 def adam_hold_then_cosine(learning_rate, total_steps, decay_fraction, beta_1=0.5):
@@ -155,7 +153,7 @@ def fit_digit_gan(r, key, build, x, epochs, batch_size, learning_rate, decay_fra
         model.compile(d_optimizer=adam_hold_then_cosine(learning_rate, steps, decay_fraction),
                       g_optimizer=adam_hold_then_cosine(g_learning_rate or learning_rate, steps, decay_fraction),
                       jit_compile=jit_compile_for(r.strategy))
-    ds = tanh_digits_dataset(x, batch_size, seed, labels=labels)
+    ds = tanh_digit_batches(x, batch_size, seed, labels=labels)
     callbacks = []
     if grid_every:
         callbacks.append(SampleGrid(os.path.join(folder, "grids"), every=grid_every, n=100, ncols=10, seed=seed,
