@@ -87,10 +87,10 @@ def load_data(hp):
         if x.ndim == 3:
             x = x[..., None]
         x = data.check_array(x, hp.data, shape=(None, 2, piano_roll.N_KEYS, 1)).astype(np.float32)
+        if len(x) < 10:  # before min/max: an empty array has neither
+            raise KerasGenError(f"{hp.data} has {len(x)} rolls; need at least 10 (the last 10% are held out)")
         if x.min() < 0 or x.max() > 1:
             raise KerasGenError(f"{hp.data} has values in [{x.min():g}, {x.max():g}]; piano rolls must be in [0, 1]")
-        if len(x) < 10:
-            raise KerasGenError(f"{hp.data} has {len(x)} rolls; need at least 10 (the last 10% are held out)")
         n_test = len(x) // 10
         return x[:-n_test], None, x[-n_test:], {"source": hp.data}
     name = f"bach_piano_roll/{hp.rows}"
