@@ -39,4 +39,8 @@ REPRODUCTIONS = {
     "bias-variance-and-validation": ("reproductions.bias_variance_and_validation", "T12: model bias vs overfitting vs mismatch on a polynomial regression; k-fold CV picks the degree the test set prefers; updates per epoch = ceil(N/B)"),
     "batch-norm-digits": ("reproductions.batch_norm_digits", "T4: Ioffe & Szegedy's figure 1 on digits (3x100 sigmoid, N(0,0.01^2), SGD) with/without BN; moving averages vs the formula; wine least squares before/after standardising"),
     "ce-vs-mse": ("reproductions.ce_vs_mse", "T5: softmax regression on digits, cross-entropy vs squared error from a saturating and a small init; logit gradients at saturation"),
+    "critical-points-and-sharpness": (
+        "reproductions.critical_points_and_sharpness",
+        "T1-T3: the toy saddle's Hessian, GD's sharpness at 2/eta vs SGD's, the notes' optimisers on a kappa=1000 quadratic and digits",
+    ),
 }

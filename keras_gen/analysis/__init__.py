@@ -6,6 +6,8 @@ convolutions (notes 001 CNN chapter, 002 lecture 8), for one layer or any Keras 
 steps, the notes' batch normalisation and its moving averages (002 lecture 6).
 `model_selection`: polynomial least squares, k-fold cross-validation, updates per epoch
 (002 lectures 1-2).
+`hessian`, `optimizers`: the loss's Hessian and sharpness, the notes' optimiser update
+rules (002 lectures 3-5).
 """
 from keras_gen.analysis.conv_arithmetic import (  # noqa: F401
     LayerArithmetic,
@@ -41,3 +43,8 @@ from keras_gen.analysis.normalization import (  # noqa: F401
     standardize,
     with_bias_column,
 )
+from keras_gen.analysis.hessian import (  # noqa: F401
+    EigenResult, SharpnessTracker, classify_critical_point, escape_direction, flatten, gradient, hessian_matrix,
+    hessian_vector_product, lanczos_eigenvalues, largest_eigenvalue, make_hvp, model_loss_fn, num_parameters,
+    power_iteration, sharpness, unflatten)
+from keras_gen.analysis import optimizers  # noqa: F401
