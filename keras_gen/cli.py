@@ -157,7 +157,9 @@ def cmd_report(ns):
                 print(f"keras-gen: error: {name}: {err}", file=sys.stderr)
                 failed.append(name)
     generated_by = "keras-gen report " + ("--run" if ns.run else f"--from {ns.from_dir}")
-    path, runs = report.write_report(ns.from_dir, ns.output, ns.results_dir, names=names, generated_by=generated_by)
+    path, runs = report.write_report(ns.from_dir, ns.output, ns.results_dir, names=names, generated_by=generated_by,
+                                     readme=ns.readme or None,
+                                     descriptions={n: d for n, (_, d) in table.items()})
     claims = [c for r in runs if r["record"] for c in r["record"]["claims"]]
     print(f"wrote {path} ({len(runs)} runs, {len(claims)} claims, {sum(c['met'] for c in claims)} met) and "
           f"{ns.results_dir}/")
@@ -193,6 +195,8 @@ def main(argv=None):
     rpt.add_argument("--seeds", default="", help="with --run: the report seeds of every reproduction")
     rpt.add_argument("--output", default="RESULTS.md", help="the report file (default: RESULTS.md)")
     rpt.add_argument("--results-dir", default="results", help="folder for the figures (default: results)")
+    rpt.add_argument("--readme", default="README.md",
+                     help="rewrite this file's reproductions table from the same runs ('' = none; default: README.md)")
     try:
         needs_tf = argv[:1] not in (["list"], ["-h"], ["--help"], [], ["report"]) or "--run" in argv
         if needs_tf and not tensorflow_installed():
