@@ -25,8 +25,23 @@ How `latent_dim` was chosen. The label is given to the decoder, but nothing stop
 encoder from also putting class information into z; the more latent dimensions, the
 more room for it, and prior samples z ~ N(0, I) then land where z and y disagree.
 Compared on the validation digits (early stopping and the evaluator's reference) with
-the selection seeds 0 and 1, defaults otherwise (`SELECTION` below for the numbers):
-...
+the selection seeds 0 and 1, defaults otherwise (`SELECTION` below, also in
+metrics.json; requested-class accuracy of the decoder means, per seed 0 / 1, then the
+validation IWAE NLL given the label, nats per digit, mean of the two seeds):
+
+=========  ==================  ====================  ========================
+latents    requested accuracy  (pixel samples)       validation IWAE NLL
+=========  ==================  ====================  ========================
+2          0.980 / 0.969       0.898 / 0.892         134.5
+4          0.903 / 0.930       0.773 / 0.805         121.8
+8          PENDING
+16         PENDING
+=========  ==================  ====================  ========================
+
+Two latents give the highest requested-class accuracy on validation in both selection
+seeds (and the worst likelihood: the trade-off the paragraph above describes), so the
+default stays 2. Each run: 40 epochs (early stopping never triggered), ~165 CPU-seconds
+for the two seeds.
 
 Measured before the validation split existed (4,000 training digits, a 10-epoch
 classifier, seed 0, on the then test split, now the validation split): 16 latents (60
@@ -52,6 +67,15 @@ NAME = "cvae-mnist"
 EXPORT_NAME = "cvae_mnist"
 EVAL_SPLITS = ("test", "validation")
 TARGET_ACCURACY = 0.90
+# How latent_dim was chosen (module docstring): validation digits, selection seeds 0 and 1, defaults otherwise.
+SELECTION = {
+    "split": "validation", "seeds": [0, 1], "statistic": "requested_accuracy (decoder means)",
+    "by_latent_dim": {
+        2: {"requested_accuracy": [0.980, 0.969], "pixel_samples": [0.898, 0.892], "val_iwae_nll": 134.5},
+        4: {"requested_accuracy": [0.903, 0.930], "pixel_samples": [0.773, 0.805], "val_iwae_nll": 121.8},
+    },
+    "chosen": 2,
+}
 
 
 @dataclasses.dataclass
@@ -180,6 +204,7 @@ def run(hp):
     first = r.seeds[0]
     model = common.load_part_model(r, f"seed_{first}")
     metrics = {"eval_split": hp.eval_split, "reference": evaluator.reference, "per_seed": per_seed,
+               "selection": SELECTION,
                "figures": figures(r, model, hp, first, per_seed[first]["confusion"])}
     for key in ("requested_accuracy", "requested_accuracy_pixel_samples", "inception_score", "fid", "nn_ratio",
                 "test_negative_elbo", "test_iwae_nll", "best_epoch"):
