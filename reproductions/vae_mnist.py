@@ -164,13 +164,20 @@ def early_stopping(hp):
                                          start_from_epoch=hp.warmup_epochs)
 
 
-def history_summary(history, stop, warmup_epochs):
-    """Epochs run, the best epoch (1-based) and the curves, from `r.fit`'s history dict."""
-    epochs_run = len(history.get("loss", []))
+def history_summary(history, stop, warmup_epochs, start=0):
+    """Epochs run, the best epoch (1-based) and the curves, from `r.fit`'s history dict.
+
+    `start`: the epoch `r.fit` resumed from (`r.resume_epoch(key)` before the call); the
+    history then holds only epochs `start + 1, ...`, and so do the curves
+    (`first_curve_epoch`). Early stopping's own state does not survive a resume: after
+    one, the best epoch is the best since the resume.
+    """
+    epochs_run = start + len(history.get("loss", []))
     best = int(stop.best_epoch) + 1 if getattr(stop, "best_weights", None) is not None else epochs_run
     return {
         "epochs_run": epochs_run,
         "best_epoch": best,
+        "first_curve_epoch": start + 1,
         "train_loss": [float(v) for v in history.get("loss", [])],
         "val_loss": [float(v) for v in history.get("val_loss", [])],
         "warmup_epochs": warmup_epochs,
@@ -196,6 +203,7 @@ def train_and_score(r, hp, seed, data):
         model = VAE(enc, dec, **kwargs)
         model.compile(optimizer=keras.optimizers.Adam(hp.learning_rate), jit_compile=jit_compile_for(r.strategy))
     stop = early_stopping(hp)
+    start = r.resume_epoch(key)
     grid = SampleGrid(os.path.join(folder, "grids"), every=hp.grid_every, n=100, ncols=10, seed=seed,
                       value_range=(0.0, 1.0), log_dir=os.path.join(r.out, "logs", key))
     history = r.fit(model, train_ds, key=key, epochs=hp.epochs, steps_per_epoch=steps, validation_data=(xb_val,),
@@ -210,7 +218,7 @@ def train_and_score(r, hp, seed, data):
         "test_elbo_gap": elbo - iwae,
         "val_iwae_nll": float(-val_bounds["log_likelihood"].mean()),
         "val_negative_elbo": float(-val_bounds["elbo"].mean()),
-        **history_summary(history, stop, hp.warmup_epochs),
+        **history_summary(history, stop, hp.warmup_epochs, start),
     }
 
 
@@ -280,8 +288,9 @@ def training_figure(result, path):
     from keras_gen import plots
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(range(1, len(result["train_loss"]) + 1), result["train_loss"], label="train (KL weight ramped)")
-    ax.plot(range(1, len(result["val_loss"]) + 1), result["val_loss"], label="validation")
+    first = result.get("first_curve_epoch", 1)  # > 1 when the run was resumed
+    ax.plot(range(first, first + len(result["train_loss"])), result["train_loss"], label="train (KL weight ramped)")
+    ax.plot(range(first, first + len(result["val_loss"])), result["val_loss"], label="validation")
     ax.axvline(result["best_epoch"], color="gray", ls=":", lw=1, label="best (restored)")
     ax.set_xlabel("epoch")
     ax.set_ylabel("negative ELBO (nats per digit)")
