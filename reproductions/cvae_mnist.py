@@ -50,6 +50,15 @@ classifier, seed 0, on the then test split, now the validation split): 16 latent
 epochs) 72% of generated digits classified as requested, 8 latents 77%, 4 latents 91%,
 2 latents 98.6% (40 epochs).
 
+Measured with the defaults on the report seeds 10, 11, 12 (test split; shared 2-core
+machine, 18 min wall, 290 CPU-seconds): requested-class accuracy of the decoder means
+0.969 / 0.982 / 0.977 (0.976 +- 0.007), C8 met in every seed; the classifier on real
+test digits scores 0.982 (the ceiling), chance 0.10. Pixel samples from p(x | z, y):
+0.893 +- 0.011. IS 9.21 +- 0.14 (real test digits 9.48), FID 50.9 +- 2.1 (floor 3.7),
+memorisation ratio (median nearest-training distance of samples / of held-out digits)
+0.82 +- 0.01, test IWAE NLL given the label 132.1 +- 0.4 nats; best epoch 39 of 40 in
+every seed.
+
 Figures (first report seed): `samples_by_class.png` (row c: decoder means generated with
 label c), `confusion.png` (requested class vs the classifier's label). Sample grids
 during training in `seed_<s>/grids/` and TensorBoard (`logs/seed_<s>/samples`). The
