@@ -33,4 +33,6 @@ REPRODUCTIONS = {
     "infogan-mnist": ("reproductions.infogan_mnist", "C9/S9: InfoGAN without labels; categorical code vs digit class after matching (real and generated), 3 seeds, traversals"),
     "gan-tricks-ablation": ("reproductions.gan_tricks_ablation", "S11: label smoothing, feature matching, spectral norm each on alone in DCGAN digits; domain IS/FID, 3 seeds"),
     "bigan-mnist": ("reproductions.bigan_mnist", "C10/S10: BiGAN; a linear probe on E(x) vs a random projection of equal size and raw pixels"),
+    "graph-spectra-karate": ("reproductions.graph_spectra_karate", "T9: karate club spectra (algebraic connectivity, Fiedler and modularity splits, Fourier transform); GCN/GAT/SAGE from 2 labels, 10 seeds"),
+    "gnn-cora": ("reproductions.gnn_cora", "T9: GCN, GAT, GraphSAGE (and an edge-free MLP) on Cora's Planetoid split; test accuracy over 10 seeds, t-SNE of the hidden layer"),
 }
