@@ -26,8 +26,13 @@ import numpy as np
 from keras_gen.errors import KerasGenError, MissingFileError
 
 CORA_FILE = "cora_planetoid.npz"
-CORA_CLASSES = ("Case_Based", "Genetic_Algorithms", "Neural_Networks", "Probabilistic_Methods",
-                "Reinforcement_Learning", "Rule_Learning", "Theory")
+# The Planetoid files number the classes without naming them; Cora's seven topics have
+# distinct sizes (818 Neural_Networks, 426 Probabilistic_Methods, 418 Genetic_Algorithms,
+# 351 Theory, 298 Case_Based, 217 Reinforcement_Learning, 180 Rule_Learning), which pins
+# down the names of labels 0..6.
+CORA_CLASSES = ("Theory", "Reinforcement_Learning", "Genetic_Algorithms", "Neural_Networks", "Probabilistic_Methods",
+                "Case_Based", "Rule_Learning")
+CORA_CLASS_SIZES = (351, 217, 418, 818, 426, 298, 180)
 KARATE_FACTIONS = ("Mr. Hi", "Officer")
 
 

@@ -30,6 +30,7 @@ def test_cora_arrays_and_planetoid_split():
     raw = graphs.cora(normalize_features=False)
     assert set(np.unique(raw.features)) == {0.0, 1.0} and int(raw.features.sum()) == 49216
     assert g.labels.shape == (2708,) and g.num_classes == 7 and g.labels.max() == 6
+    assert tuple(np.bincount(g.labels)) == graphs.CORA_CLASS_SIZES and g.class_names[3] == "Neural_Networks"
     assert g.edges.shape == (5278, 2) and np.all(g.edges[:, 0] < g.edges[:, 1])
     assert len(g.train_index) == 140 and len(g.val_index) == 500 and len(g.test_index) == 1000
     assert np.bincount(g.labels[g.train_index]).tolist() == [20] * 7
