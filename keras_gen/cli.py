@@ -14,6 +14,7 @@ import dataclasses
 import importlib
 import sys
 
+from keras_gen import MISSING_TENSORFLOW, tensorflow_installed
 from keras_gen.errors import KerasGenError, unknown_name
 
 EXIT_USER_ERROR = 2
@@ -99,6 +100,8 @@ def main(argv=None):
     exp.add_argument("--base-dir", default="saved_models", help="model base folder (default: saved_models)")
     exp.add_argument("--version", type=int, default=None, help="version number (default: next free)")
     try:
+        if argv[:1] not in (["list"], ["-h"], ["--help"], []) and not tensorflow_installed():
+            raise KerasGenError(MISSING_TENSORFLOW)
         if argv[:1] == ["reproduce"]:
             rest = argv[1:]
             if not rest or rest[0].startswith("-"):

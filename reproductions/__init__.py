@@ -32,6 +32,8 @@ REPRODUCTIONS = {
     "acgan-mnist": ("reproductions.acgan_mnist", "C8/S8: auxiliary-classifier GAN on digits; share of generated digits classified as requested, per class"),
     "infogan-mnist": ("reproductions.infogan_mnist", "C9/S9: InfoGAN without labels; categorical code vs digit class after matching (real and generated), 3 seeds, traversals"),
     "gan-tricks-ablation": ("reproductions.gan_tricks_ablation", "S11: label smoothing, feature matching, spectral norm each on alone in DCGAN digits; domain IS/FID, 3 seeds"),
+    "cliff-walking": ("reproductions.cliff_walking", "T10: Sarsa vs Q-learning on CliffWalking (Sutton & Barto Ex. 6.6); online returns, greedy paths, DP returns, 3 x 50 runs"),
+    "dqn-cartpole": ("reproductions.dqn_cartpole", "T10: DQN (replay, target network, Huber) on CartPole-v1; greedy return over 100 fresh episodes >= 475 on 2 of 3 seeds, SavedModel"),
     "bigan-mnist": ("reproductions.bigan_mnist", "C10/S10: BiGAN; a linear probe on E(x) vs a random projection of equal size and raw pixels"),
     "graph-spectra-karate": ("reproductions.graph_spectra_karate", "T9: karate club spectra (algebraic connectivity, Fiedler and modularity splits, Fourier transform); GCN/GAT/SAGE from 2 labels, 10 seeds"),
     "gnn-cora": ("reproductions.gnn_cora", "T9: GCN, GAT, GraphSAGE (and an edge-free MLP) on Cora's Planetoid split; test accuracy over 10 seeds, t-SNE of the hidden layer"),

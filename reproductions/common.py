@@ -126,6 +126,54 @@ def adam_hold_then_cosine(learning_rate, total_steps, decay_fraction, beta_1=0.5
     return keras.optimizers.Adam(HoldThenCosine(learning_rate, total_steps, decay_fraction), beta_1=beta_1)
 
 
+def fit_digit_gan(r, key, build, x, epochs, batch_size, learning_rate, decay_fraction, seed, labels=None,
+                  grid_every=10, grid_kwargs=None, model_file="model.keras", g_learning_rate=None):
+    """Trains an adversarial model on digits `x` in [0, 1] (scaled to [-1, 1]) as the digit GANs do.
+
+    `build()` returns the uncompiled model (called inside `r.strategy`'s scope); both
+    players get `adam_hold_then_cosine(learning_rate, ...)` (G `g_learning_rate` if given).
+    `grid_every=0` writes no sample grids. Training goes through
+    `r.fit` (resumes an interrupted run; TensorBoard in `<out>/logs/<key>`, with the
+    `SampleGrid` of `grid_kwargs` logged there as images). The trained model is saved
+    as `<out>/<key>/<model_file>`; when that file exists (a finished part of an earlier
+    run), it is loaded instead of training again. Returns `(model, history)`.
+    """
+    import keras
+
+    import keras_gen.models  # noqa: F401 - registers the classes for loading
+    from keras_gen.training import SampleGrid, jit_compile_for
+
+    folder = r.key_dir(key)
+    path = os.path.join(folder, model_file)
+    if os.path.exists(path):
+        print(f"{key}: reusing the trained model {path}")
+        return keras.models.load_model(path), {}
+    seed_everything(seed)
+    steps = epochs * (len(x) // batch_size)
+    with r.strategy.scope():
+        model = build()
+        model.compile(d_optimizer=adam_hold_then_cosine(learning_rate, steps, decay_fraction),
+                      g_optimizer=adam_hold_then_cosine(g_learning_rate or learning_rate, steps, decay_fraction),
+                      jit_compile=jit_compile_for(r.strategy))
+    ds = tanh_digits_dataset(x, batch_size, seed, labels=labels)
+    callbacks = []
+    if grid_every:
+        callbacks.append(SampleGrid(os.path.join(folder, "grids"), every=grid_every, n=100, ncols=10, seed=seed,
+                                    log_dir=os.path.join(r.out, "logs", key), **dict(grid_kwargs or {})))
+    history = r.fit(model, ds, key=key, epochs=epochs, callbacks=callbacks)
+    model.save(path)
+    return model, history
+
+
+def load_part_model(r, key, model_file="model.keras"):
+    """The model a finished part saved as `<out>/<key>/<model_file>`."""
+    import keras
+
+    import keras_gen.models  # noqa: F401 - registers the classes for loading
+
+    return keras.models.load_model(os.path.join(r.out, key, model_file))
+
+
 def export_saved_run(out, filename, export_name, reproduction_name, base_dir="saved_models", version=None):
     """Loads the model a run saved as `<out>/<filename>` and exports it again.
 
@@ -424,31 +472,41 @@ class Run:
         return p
 
     def key_dir(self, key, recipe=None):
-        """`<out>/<key>/` for a part computed with `recipe` (default: the run's recipe).
+        """`<out>/<key>/`, created if needed.
 
-        An existing folder made with another recipe is moved to `<key>.old` first.
+        With a `recipe` (a dict of the settings the part depends on), an existing folder
+        made with another recipe is first moved to `<key>.old` (its results would be
+        stale). `cached` passes the run's recipe; `fit` and the helpers called inside a
+        cached part pass none and use the folder as it is.
         """
-        recipe = _jsonable(self.recipe if recipe is None else recipe)
         folder = os.path.join(self.out, key)
         recipe_path = os.path.join(folder, "recipe.json")
-        if os.path.exists(recipe_path):
-            with open(recipe_path, encoding="utf-8") as f:
-                previous = json.load(f)
-            if previous != recipe:
-                changed = sorted(k for k in set(recipe) | set(previous) if previous.get(k) != recipe.get(k))
-                print(f"{key}: {folder} was computed with other settings ({', '.join(changed)}); "
-                      f"moving it to {folder}.old and starting afresh")
-                shutil.rmtree(folder + ".old", ignore_errors=True)
-                os.replace(folder, folder + ".old")
+        if recipe is not None:
+            recipe = _jsonable(recipe)
+            if os.path.exists(recipe_path):
+                with open(recipe_path, encoding="utf-8") as f:
+                    previous = json.load(f)
+                if previous != recipe:
+                    changed = sorted(k for k in set(recipe) | set(previous) if previous.get(k) != recipe.get(k))
+                    print(f"{key}: {folder} was computed with other settings ({', '.join(changed)}); "
+                          f"moving it to {folder}.old and starting afresh")
+                    shutil.rmtree(folder + ".old", ignore_errors=True)
+                    os.replace(folder, folder + ".old")
         os.makedirs(folder, exist_ok=True)
         if not os.path.exists(recipe_path):
-            _write_json(recipe_path, recipe)
+            _write_json(recipe_path, self.recipe if recipe is None else recipe)
         return folder
 
     # === resume ===
     def cached(self, key, compute, recipe=None):
-        """`compute()` (a JSON-able dict), or its stored result from an earlier run of the same recipe."""
-        folder = self.key_dir(key, recipe)
+        """`compute()` (a JSON-able dict), or its stored result from an earlier run of the same recipe.
+
+        `recipe` (default: the run's recipe, every option but `NON_RECIPE_FIELDS`) is what
+        the part depends on; a stored result of another recipe is moved aside and
+        computed afresh. Call `fit` and other helpers that write into `<out>/<key>/`
+        inside `compute`.
+        """
+        folder = self.key_dir(key, self.recipe if recipe is None else recipe)
         path = os.path.join(folder, "result.json")
         if os.path.exists(path):
             with open(path, encoding="utf-8") as f:
@@ -488,6 +546,8 @@ class Run:
         record["precision"] = self.hp.precision
         record["deterministic"] = bool(self.hp.deterministic)
         record["hparams"] = dataclasses.asdict(self.hp)
+        record["command"] = command(self.name, self.hp)
+        record["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         record["versions"] = versions()
         record["machine"] = machine()
         record = _jsonable(record)
@@ -500,6 +560,22 @@ class Run:
         else:
             shutil.rmtree(self.out, ignore_errors=True)
         return record
+
+
+def command(name, hp):
+    """The `keras-gen reproduce` command line that repeats this run (options that differ from the defaults)."""
+    parts = ["keras-gen", "reproduce", name]
+    for f in dataclasses.fields(hp):
+        value = getattr(hp, f.name)
+        default = f.default if f.default is not dataclasses.MISSING else None
+        if f.name == "out" or value == default:
+            continue
+        flag = _flag(f.name)
+        if isinstance(default, bool):
+            parts.append(flag if value else "--no-" + flag[2:])
+        else:
+            parts += [flag, str(value)]
+    return " ".join(parts)
 
 
 def machine():

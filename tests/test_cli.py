@@ -106,16 +106,19 @@ def test_every_reproduction_has_a_working_help(name, capsys):
         assert "--" + field.name.replace("_", "-") in out, (name, field.name)
 
 
-IMPORT_WITHOUT_TF = r"""
+HIDE_TENSORFLOW = r"""
 import sys
 class HideTensorFlow:
     def find_spec(self, name, path=None, target=None):
-        if name == "tensorflow" or name.startswith("tensorflow."):
+        if name.split(".")[0] in ("tensorflow", "keras"):
             raise ModuleNotFoundError(f"No module named {name!r}")
         return None
 sys.meta_path.insert(0, HideTensorFlow())
+"""
+IMPORT_WITHOUT_TF = HIDE_TENSORFLOW + r"""
+import keras_gen  # the package itself imports: `keras-gen list` needs nothing more
 try:
-    import keras_gen
+    import keras_gen.models
 except ImportError as err:
     print("IMPORTERROR", err)
 """
@@ -126,3 +129,17 @@ def test_import_without_tensorflow_says_which_extra_to_install():
     out = subprocess.run([sys.executable, "-c", IMPORT_WITHOUT_TF], capture_output=True, text=True, env=env)
     assert "IMPORTERROR" in out.stdout, out.stderr
     assert ".[cpu]" in out.stdout and ".[gpu]" in out.stdout
+
+
+@pytest.mark.parametrize("args, code", [(["list"], 0), (["reproduce", "dcgan-mnist"], 2),
+                                        (["export", "dcgan-mnist", "--from", "x"], 2)])
+def test_command_without_tensorflow_lists_or_says_so_in_one_line(args, code):
+    script = HIDE_TENSORFLOW + f"from keras_gen.cli import main; sys.exit(main({args!r}))"
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert out.returncode == code, out.stderr
+    assert "Traceback" not in out.stderr
+    if code == 0:
+        assert "dcgan-mnist" in out.stdout
+    else:
+        assert out.stderr.strip().count("\n") == 0 and "keras-gen: error: keras_gen needs TensorFlow" in out.stderr

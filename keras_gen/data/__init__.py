@@ -1,4 +1,8 @@
 """Datasets as tf.data pipelines: offline builders, tensorflow-datasets names, user folders."""
+from keras_gen import require_tensorflow
+
+require_tensorflow()
+
 from keras_gen.data.loader import (  # noqa: F401
     OFFLINE_BUILDERS,
     builder,

@@ -173,7 +173,7 @@ def piano_roll_arrays_from_folder(folder, rows="frames"):
     out = {"train": [], "test": []}
     for name in sorted(rolls):
         samples = piano_roll.two_row_samples(rolls[name], rows)
-        out["test" if piano_roll.is_test_piece(name) else "train"].append(samples)
+        out["test" if piano_roll.is_held_out_piece(name) else "train"].append(samples)
     report = FolderReport(folder, sorted(rolls), failures, sum(r["out_of_range"] for r in rolls.values()))
     if not rolls:
         raise KerasGenError(f"none of the {len(paths)} files in {folder} could be parsed:\n{report.summary()}")

@@ -1,4 +1,8 @@
 """keras_gen.losses: pure loss and penalty functions (per-example, averaged by the caller)."""
+from keras_gen import require_tensorflow
+
+require_tensorflow()
+
 from keras_gen.losses.gan import (  # noqa: F401
     GENERATOR_LOSSES,
     minimax_discriminator_loss,

@@ -180,3 +180,9 @@ def test_run_finish_writes_the_claim_record(tmp_path):
     assert on_disk["seeds"] == [10, 11] and on_disk["hparams"]["epochs"] == 3
     assert on_disk["machine"]["cpu_cores"] >= 1 and "tensorflow" in on_disk["versions"]
     assert record["inception_score"] == 8.2
+
+
+def test_command_repeats_the_run():
+    hp = dataclasses.replace(_HP(), epochs=7, flag=False, models="gan", out="/tmp/x")
+    assert common.command("demo", hp) == "keras-gen reproduce demo --epochs 7 --models gan --no-flag"
+    assert common.command("demo", _HP()) == "keras-gen reproduce demo"
