@@ -30,6 +30,7 @@ def test_tiny_run_writes_the_claim_record_figures_and_resumes(tmp_path, capsys):
     per_seed = record["per_seed"]["3"]
     assert per_seed["cnn"]["curves"]["linf"]["epsilon"] == [0.1, 0.3]
     assert per_seed["cnn"]["curves"]["l2"]["epsilon"] == [1.0, 3.0]
+    assert per_seed["robust_cnn"]["curves"]["l2"]["epsilon"] == [3.0]  # the claim budget only
     for model in ("softmax", "cnn", "robust_cnn"):
         for key in ("clean_accuracy", "pgd_linf_accuracy", "noise_linf_accuracy", "pgd_l2_accuracy"):
             assert 0.0 <= record[f"{model}_{key}"]["3"] <= 1.0
