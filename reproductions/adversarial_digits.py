@@ -38,10 +38,44 @@ Figures: `accuracy_vs_epsilon.png` (both norms, mean +- sd over seeds, noise das
 and `adversarial_examples.png` (first seed's CNN: clean digits, PGD-L-infinity 0.3 and
 PGD-L2 3 digits with the CNN's label and confidence, and the differences).
 
-Selection (validation split, seeds 0 and 1; `--split validation --seeds 0,1`): see the
-"Choices" paragraph at the end of this docstring.
+Choices, all made on the validation split with the selection seeds 0 and 1 (`--split
+validation --seeds 0,1`) before any test number was computed; the classifiers' settings
+by clean accuracy only, never by how well the attacks do:
 
-Choices: TO BE FILLED FROM THE SELECTION RUNS.
+* Softmax regression, Adam 1e-3 vs 1e-2, validation accuracy after 10/20/30/60 epochs:
+  1e-3 gave 0.904/0.920/0.920/0.920 (seed 0) and 0.906/0.920/0.932/0.928 (seed 1);
+  1e-2 peaked early and fell to 0.888/0.902 at 60. Chosen: 1e-3, 30 epochs.
+* CNN (width 16), after 4/6/8/10/12/15 epochs: 0.964/0.970/0.974/0.974/0.970/0.960 and
+  0.966/0.968/0.974/0.966/0.966/0.970. Chosen: 8 epochs.
+* PGD steps: untargeted PGD-L-inf 0.3 and PGD-L2 3 left the CNN at 0.0% with 10, 20 and
+  40 steps (both seeds); 20 are kept, a margin for the adversarially trained CNN.
+  Targeted, 20/40/100 steps: L-inf 0.3 reached 99.4/99.6/99.6% (seed 0) and
+  98.6/98.8/98.8% (seed 1); L2 3 reached 79.0/79.2/79.2% and 80.0/80.2/80.4%. Chosen:
+  20 targeted steps (more do not help).
+* The targeted L2 attack at epsilon 3 saturates near 80%, short of the issue's 90%. Tried
+  on seed 0 (40 steps unless said): no random start 81.6%; step 0.1 68.6% (79.6% without
+  random start); 100 steps of 0.05 73.6% (80.4%); the C&W margin z_t - max_j z_j instead
+  of the cross-entropy 77.8% (20 steps) and 79.8% (40); without random start: the
+  notes' L(x), which also pushes away from the true class, 64.4%, no clip to [0, 1]
+  85.6%, epsilon 5 99.4%.
+  By true class (seed 0, 20 steps): 0 -> 1 24%, 3 -> 4 52%, 9 -> 0 68%, all others
+  82-100%. Erasing the ring of a 0 to draw a 1 takes more than an L2 budget of 3 with
+  this CNN. The targets stay (y + 1) mod 10, fixed before any measurement, and the
+  miss is reported (`success_rate_by_true_class` in metrics.json).
+* Adversarial training from fresh weights (5-step PGD at 0.3 from the first step) stayed
+  at chance on both seeds for 6 epochs (clean 10-11%, robust 10%): the failure of small
+  networks Madry et al. describe (their Fig. 4). Starting from the trained CNN (its
+  weights copied; the standard CNN stays as it was) works: accuracy under PGD-L-inf 0.3
+  (20 steps) after 1..6 epochs 0.6/5.0/13.2/22.0/27.4/29.4% (seed 0) and
+  2.0/8.6/19.0/24.8/28.8/31.8% (seed 1), clean 89-93%. Chosen: 5 epochs (~9 CPU-s each),
+  for the time budget. The claim's bar, >= 20% (twice a constant classifier's 10%), was
+  set from these numbers; Madry et al. reach 89% with a far larger network and 100,000
+  steps, which this budget cannot buy.
+* The whole run on validation (seeds 0, 1, 500 digits): FGSM 0.25 error on softmax
+  regression 100% (wrong-class confidence 0.886); CNN PGD-L-inf 0.3 0.0%; targeted
+  L-inf 99.0%, L2 79.5%; adversarially trained CNN 26.7% under PGD-L-inf 0.3, clean
+  92.7%. Its curves had one more L-inf budget (0.05) and the full L2 curve for the
+  adversarially trained CNN, dropped from the defaults for time.
 """
 import dataclasses
 import os
