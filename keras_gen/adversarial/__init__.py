@@ -9,6 +9,10 @@
 * `AdversarialTraining`: a `keras.Model` wrapper whose `fit` trains a classifier on PGD
   examples made on the fly (Madry et al. 2018).
 """
+from keras_gen import require_tensorflow
+
+require_tensorflow()
+
 from keras_gen.adversarial.attacks import (  # noqa: F401
     NORMS,
     attack_objective,
