@@ -44,4 +44,6 @@ REPRODUCTIONS = {
         "reproductions.critical_points_and_sharpness",
         "T1-T3: the toy saddle's Hessian, GD's sharpness at 2/eta vs SGD's, the notes' optimisers on a kappa=1000 quadratic and digits",
     ),
+    "graph-spectra-karate": ("reproductions.graph_spectra_karate", "T9: karate club spectra (algebraic connectivity, Fiedler and modularity splits, Fourier transform); GCN/GAT/SAGE from 2 labels, 10 seeds"),
+    "gnn-cora": ("reproductions.gnn_cora", "T9: GCN, GAT, GraphSAGE (and an edge-free MLP) on Cora's Planetoid split; test accuracy over 10 seeds, t-SNE of the hidden layer"),
 }

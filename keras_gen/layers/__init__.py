@@ -6,3 +6,4 @@ require_tensorflow()
 from keras_gen.layers.sampling import GaussianSampler, replica_slice_normal  # noqa: F401
 from keras_gen.layers.spectral_norm import SpectralNorm, power_iteration  # noqa: F401
 from keras_gen.layers.condition import TileCondition  # noqa: F401
+from keras_gen.layers.graph import GATConv, GCNConv, SAGEConv, SparseDropout  # noqa: F401

@@ -24,3 +24,6 @@ from keras_gen.models.cgan import CGAN  # noqa: F401
 from keras_gen.models.acgan import ACGAN  # noqa: F401
 from keras_gen.models.infogan import InfoGAN  # noqa: F401
 from keras_gen.models.bigan import BiGAN, bigan_discriminator, bigan_encoder  # noqa: F401
+from keras_gen.models.gnn import (  # noqa: F401
+    export_node_classifier, gat_classifier, gcn_classifier, hidden_representation, sage_classifier,
+)
