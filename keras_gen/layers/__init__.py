@@ -3,7 +3,8 @@ from keras_gen.layers.sampling import GaussianSampler, replica_slice_normal  # n
 from keras_gen.layers.spectral_norm import SpectralNorm, power_iteration  # noqa: F401
 from keras_gen.layers.condition import TileCondition  # noqa: F401
 from keras_gen.layers.recurrent import (  # noqa: F401
-    GRUCell, LSTMCell, gru_weights_from_keras, gru_weights_to_keras, lstm_weights_from_keras, lstm_weights_to_keras,
+    GRUCell, LSTMCell, gradient_norms_over_time, gru_weights_from_keras, gru_weights_to_keras, lstm_weights_from_keras,
+    lstm_weights_to_keras, unroll,
 )
 from keras_gen.layers.attention import (  # noqa: F401
     MultiHeadAttention, SinusoidalPositionalEncoding, TransformerDecoderBlock, TransformerEncoderBlock,

@@ -64,7 +64,11 @@ def attention_weights(query, key, mask=None):
     if mask is not None:
         visible = ops.cast(mask, "bool")
         scores = ops.where(visible, scores, ops.cast(_mask_value(scores.dtype), scores.dtype))
-    return ops.softmax(scores, axis=-1)
+    # Written out rather than `ops.softmax`, which warns about a single key (the first
+    # step of greedy decoding attends to one position).
+    shifted = scores - ops.stop_gradient(ops.max(scores, axis=-1, keepdims=True))
+    e = ops.exp(shifted)
+    return e / ops.sum(e, axis=-1, keepdims=True)
 
 
 def scaled_dot_product_attention(query, key, value, mask=None):

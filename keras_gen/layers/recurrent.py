@@ -301,3 +301,70 @@ def gru_weights_to_keras(weights):
     """`GRUCell` weights -> `keras.layers.GRU(reset_after=False)` weights (the inverse)."""
     units = _check_keras_weights(weights, GRU_GATES, "GRUCell")
     return [_permute_columns(np.asarray(w), units, GRU_GATES, _KERAS_GRU_ORDER, negate=("z",)) for w in weights]
+
+
+# === Long-term dependencies ===
+def unroll(cell, inputs, initial_state=None, training=False):
+    """Runs `cell` step by step in Python over `inputs`: `[batch, T, d]`, or a list of T `[batch, d]`.
+
+    Returns `(outputs, states)`: T outputs `[batch, units]` and T state lists (the state
+    after each step). Unlike `keras.layers.RNN`, every intermediate state is a tensor of
+    its own, so a `tf.GradientTape` can differentiate with respect to it.
+    """
+    steps = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs[:, t] for t in range(inputs.shape[1])]
+    if initial_state is None:
+        sizes = cell.state_size if isinstance(cell.state_size, (list, tuple)) else [cell.state_size]
+        initial_state = [ops.zeros((ops.shape(steps[0])[0], int(s)), dtype=steps[0].dtype) for s in sizes]
+    states, outputs, history = list(initial_state), [], []
+    for x_t in steps:
+        out, states = cell(x_t, states, training=training)
+        states = list(states) if isinstance(states, (list, tuple)) else [states]
+        outputs.append(out)
+        history.append(states)
+    return outputs, history
+
+
+def gradient_norms_over_time(cell, head, inputs, labels):
+    """How strongly the loss at the last step depends on each earlier step.
+
+    Formula (L the cross-entropy of `head(h_T)` against `labels`, summed over the batch
+    so that each sequence keeps its own gradient; s_t the cell's whole state after step
+    t, e.g. (h_t, c_t) for the LSTM):
+        input_norm[t] = mean over the batch of || dL / dx_t ||
+        state_norm[t] = mean over the batch of || dL / ds_t ||
+
+    With a plain RNN, dL/ds_t is a product of T - t Jacobians U^T diag(tanh'), which
+    shrinks (or grows) geometrically with the distance T - t (Bengio et al. 1994;
+    Pascanu et al. 2013). The LSTM's cell state passes back through
+    dc_t / dc_{t-1} = diag(f_t), which a forget gate near 1 keeps near the identity.
+
+    Args:
+        cell: an RNN cell (`LSTMCell`, `GRUCell`, `keras.layers.SimpleRNNCell`, ...).
+        head: a layer mapping the last output `[batch, units]` to class logits.
+        inputs: float `[batch, T, d]` (e.g. embedded tokens).
+        labels: int `[batch]`.
+
+    Returns:
+        `{"input": float64 [T], "state": float64 [T]}`; index t is step t, at distance
+        T - 1 - t from the loss.
+    """
+    import tensorflow as tf
+
+    x = tf.convert_to_tensor(inputs, tf.float32)
+    with tf.GradientTape(persistent=True) as tape:
+        steps = [x[:, t] for t in range(x.shape[1])]
+        for x_t in steps:
+            tape.watch(x_t)
+        outputs, states = unroll(cell, steps)
+        logits = tf.cast(head(outputs[-1]), tf.float32)
+        loss = tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.cast(labels, tf.int32),
+                                                                            logits=logits))
+    input_grads = tape.gradient(loss, steps)
+    state_grads = tape.gradient(loss, states)
+    del tape
+
+    def mean_norm(parts):
+        return float(tf.reduce_mean(tf.sqrt(tf.add_n([tf.reduce_sum(tf.square(g), axis=-1) for g in parts]))))
+
+    return {"input": np.array([mean_norm([g]) for g in input_grads]),
+            "state": np.array([mean_norm(g) for g in state_grads])}

@@ -182,6 +182,35 @@ class Seq2Seq(keras.Model):
                 finished = finished | tf.equal(token, int(end_token))
         return tokens, scores
 
+    # === Serving ===
+    def export(self, name="seq2seq", base_dir="saved_models", version=None, overwrite=False, end_token=None):
+        """A SavedModel that runs without keras_gen.
+
+        Signatures:
+            `greedy` (also `serving_default`): `source` int32 `[batch, S]` ->
+                `tokens` int32 `[batch, max_target_length]`, greedy decoding
+                (with `end_token`, only end tokens follow the first one).
+            `logits`: `source` int32 `[batch, S]`, `decoder_input` int32 `[batch, T]` ->
+                `logits` float32 `[batch, T, target_vocab]` (teacher forcing; the last
+                position's logits are the next-token scores for a decoder of your own).
+
+        Returns the folder written, `<base_dir>/<name>/<version>`.
+        """
+        from keras_gen.export import export_endpoints
+
+        source_spec = tf.TensorSpec([None, None], tf.int32, name="source")
+        decoder_spec = tf.TensorSpec([None, None], tf.int32, name="decoder_input")
+
+        def greedy(source):
+            return {"tokens": self.greedy_decode(source, end_token=end_token)}
+
+        def logits(source, decoder_input):
+            return {"logits": tf.cast(self((source, decoder_input), training=False), tf.float32)}
+
+        return export_endpoints(name, [("greedy", greedy, [source_spec], None),
+                                       ("logits", logits, [source_spec, decoder_spec], None)],
+                                base_dir=base_dir, version=version, overwrite=overwrite, track=[self])
+
     def get_config(self):
         config = super().get_config()
         config.update(source_vocab_size=self.source_vocab_size, target_vocab_size=self.target_vocab_size,

@@ -244,3 +244,59 @@ def test_bad_arguments_are_named():
         LSTMCell(3, recurrent_dropout=-0.1)
     with pytest.raises(KerasGenError, match="output_activation"):
         LSTMCell(3, output_activation="relu")
+
+
+# ---------------------------------------------------------------- long-term dependencies
+def test_gradient_norms_of_a_linear_rnn_follow_the_closed_form():
+    """h_t = x_t W + h_{t-1} U (no nonlinearity): dL/dh_t = dL/dh_T (U^T)^(T-t), dL/dx_t = dL/dh_t W^T."""
+    from keras_gen.layers import gradient_norms_over_time
+
+    x = _inputs(15)
+    labels = np.array([0, 2, 1])
+    cell = keras.layers.SimpleRNNCell(U, activation="linear", use_bias=False)
+    head = keras.layers.Dense(3)
+    cell.build((None, D))
+    head.build((None, U))
+    W, Uw = (w.astype("float64") for w in cell.get_weights())
+    Uw *= 1.3  # > 1: the gradient grows with distance
+    cell.set_weights([W.astype("float32"), Uw.astype("float32")])
+    K, b = (w.astype("float64") for w in head.get_weights())
+    h = np.zeros((B, U))
+    for t in range(T):
+        h = x[:, t] @ W + h @ Uw
+    logits = h @ K + b
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    g = (p - np.eye(3)[labels]) @ K.T            # dL/dh_T, L summed over the batch
+    state, inp = np.zeros(T), np.zeros(T)
+    for t in range(T - 1, -1, -1):
+        state[t] = np.linalg.norm(g, axis=1).mean()
+        inp[t] = np.linalg.norm(g @ W.T, axis=1).mean()
+        g = g @ Uw.T
+    got = gradient_norms_over_time(cell, head, x, labels)
+    np.testing.assert_allclose(got["state"], state, rtol=1e-4)
+    np.testing.assert_allclose(got["input"], inp, rtol=1e-4)
+    assert got["state"][0] > got["state"][-1]
+
+
+def test_gradient_norms_of_the_lstm_agree_with_keras_rnn_autodiff():
+    """dL/dx_t from the step-by-step unroll equals the gradient through keras.layers.RNN."""
+    import tensorflow as tf
+
+    from keras_gen.layers import gradient_norms_over_time, unroll
+
+    x = _inputs(16)
+    labels = np.array([1, 0, 1])
+    cell = LSTMCell(U)
+    rnn = keras.layers.RNN(cell)
+    head = keras.layers.Dense(2)
+    xt = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        loss = tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=head(rnn(xt))))
+    expected = np.linalg.norm(tape.gradient(loss, xt).numpy(), axis=-1).mean(axis=0)
+    got = gradient_norms_over_time(cell, head, x, labels)
+    np.testing.assert_allclose(got["input"], expected, rtol=1e-4)
+    outputs, states = unroll(cell, x)
+    np.testing.assert_allclose(outputs[-1].numpy(), rnn(xt).numpy(), rtol=1e-5)
+    assert len(states) == T and len(states[0]) == 2 and np.all(got["state"] > 0)
