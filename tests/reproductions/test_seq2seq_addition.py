@@ -8,8 +8,9 @@ import pytest
 from keras_gen.errors import KerasGenError
 from reproductions import seq2seq_addition as repro
 
-TINY = dict(digits=2, train_size=300, validation_size=50, test_size=60, rnn_epochs=2, transformer_epochs=1,
-            units=16, embedding_dim=8, d_model=16, num_heads=2, ff_dim=16, num_layers=1, beam_width=2)
+# The GRU runs the LSTM's code path (RNNSeq2Seq); leaving it out keeps the test short.
+TINY = dict(models="lstm,transformer", digits=2, train_size=300, validation_size=50, test_size=60, rnn_epochs=2,
+            transformer_epochs=1, units=16, embedding_dim=8, d_model=16, num_heads=2, ff_dim=16, num_layers=1, beam_width=2)
 
 
 @pytest.mark.slow
@@ -27,7 +28,8 @@ def test_tiny_run_writes_the_claim_record_figures_and_exports(tmp_path):
     per = m["lstm_per_seed"]["3"]
     assert bias["value"] == pytest.approx(per["teacher_forced_char_accuracy"] - per["char_accuracy"])
     assert 0 <= m["majority_char_accuracy"] <= 1
-    for kind in ("lstm", "gru", "transformer"):
+    assert "gru_per_seed" not in m
+    for kind in ("lstm", "transformer"):
         res = m[f"{kind}_per_seed"]["3"]
         assert len(res["validation_char_accuracy_by_epoch"]) == res["epochs"]
         # Position 1 reads only BOS in both modes: the same error.
