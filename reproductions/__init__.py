@@ -33,5 +33,6 @@ REPRODUCTIONS = {
     "infogan-mnist": ("reproductions.infogan_mnist", "C9/S9: InfoGAN without labels; categorical code vs digit class after matching (real and generated), 3 seeds, traversals"),
     "gan-tricks-ablation": ("reproductions.gan_tricks_ablation", "S11: label smoothing, feature matching, spectral norm each on alone in DCGAN digits; domain IS/FID, 3 seeds"),
     "bigan-mnist": ("reproductions.bigan_mnist", "C10/S10: BiGAN; a linear probe on E(x) vs a random projection of equal size and raw pixels"),
+    "long-term-dependencies": ("reproductions.long_term_dependencies", "T7: gradient reach vs distance for a plain RNN, the notes' LSTM and GRU; recall of the first input over noisy steps"),
     "seq2seq-addition": ("reproductions.seq2seq_addition", "T7/T8: reversed-digits addition with LSTM and GRU encoder-decoders and a Transformer; greedy vs beam, exposure bias"),
 }

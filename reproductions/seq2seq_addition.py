@@ -84,12 +84,13 @@ class HParams(common.CommonHParams):
     test_size: int = common.field(2_000, "test questions (the reported numbers)")
     rnn_epochs: int = common.field(25, "epochs of the LSTM and GRU")
     rnn_batch_size: int = common.field(256, "batch size of the LSTM and GRU")
-    rnn_learning_rate: float = common.field(3e-3, "Adam's initial rate for the LSTM and GRU (cosine decay to 2%%)")
+    rnn_learning_rate: float = common.field(3e-3, "Adam's initial rate for the LSTM and GRU (cosine decay to 2%)")
     units: int = common.field(128, "state size of the LSTM/GRU layers")
     embedding_dim: int = common.field(32, "token embedding width of the LSTM/GRU models")
     transformer_epochs: int = common.field(20, "epochs of the Transformer")
     transformer_batch_size: int = common.field(128, "batch size of the Transformer")
-    transformer_learning_rate: float = common.field(1e-3, "Adam's initial rate for the Transformer (cosine decay to 2%%)")
+    transformer_learning_rate: float = common.field(1e-3, "Adam's initial rate for the Transformer (cosine decay "
+                                                          "to 2%)")
     d_model: int = common.field(64, "Transformer width")
     num_heads: int = common.field(4, "attention heads (d_model must be a multiple)")
     ff_dim: int = common.field(128, "Transformer feed-forward width")
@@ -222,8 +223,8 @@ def train_and_score(r, kind, seed, splits):
         "validation_char_accuracy_by_epoch": curve,
         "validation_teacher_forced_accuracy_by_epoch": [float(v) for v in history.get("val_accuracy", [])],
         "epochs": epochs, "epochs_to_97": first_epoch_at(curve, 0.97), "epochs_to_99": first_epoch_at(curve, 0.99),
-        "examples": {"questions": addition.decode(test["questions"][:5]), "answers": addition.decode(test["answers"][:5]),
-                     "greedy": addition.decode(greedy[:5])},
+        "examples": {"questions": addition.decode(test["questions"][:5]),
+                     "answers": addition.decode(test["answers"][:5]), "greedy": addition.decode(greedy[:5])},
         "seconds": round(time.time() - started, 1),
     }
 
@@ -350,7 +351,8 @@ def run(hp):
             "lstm_char_accuracy", values("lstm", "char_accuracy"), target=0.97, op=">=",
             baselines={"majority_char_per_position": baseline},
             note="the keras.io example reports 99% in 100 epochs for its (non-autoregressive) 3-digit LSTM"))
-        gap = {s: (1 - v["char_accuracy"]) - (1 - v["teacher_forced_char_accuracy"]) for s, v in results["lstm"].items()}
+        gap = {s: (1 - v["char_accuracy"]) - (1 - v["teacher_forced_char_accuracy"])
+               for s, v in results["lstm"].items()}
         claims.append(common.claim(
             "T8", "Exposure bias: fed its own previous characters, the LSTM decoder makes more per-character "
                   "errors than when fed the true ones (teacher forcing)",

@@ -269,15 +269,13 @@ class RNNSeq2Seq(Seq2Seq):
                                                        name="source_embedding")
         self.target_embedding = keras.layers.Embedding(self.target_vocab_size, self.embedding_dim,
                                                        name="target_embedding")
-        self.encoder_layers = [
-            keras.layers.RNN(_cell(cell, self.units, self.dropout, self.recurrent_dropout, seed_of(i), f"encoder_cell_{i}"),
-                             return_sequences=True, return_state=True, name=f"encoder_rnn_{i}")
-            for i in range(self.num_layers)]
-        self.decoder_layers = [
-            keras.layers.RNN(_cell(cell, self.units, self.dropout, self.recurrent_dropout,
-                                   seed_of(self.num_layers + i), f"decoder_cell_{i}"),
-                             return_sequences=True, return_state=True, name=f"decoder_rnn_{i}")
-            for i in range(self.num_layers)]
+
+        def rnn(part, i, seed):
+            step = _cell(cell, self.units, self.dropout, self.recurrent_dropout, seed, f"{part}_cell_{i}")
+            return keras.layers.RNN(step, return_sequences=True, return_state=True, name=f"{part}_rnn_{i}")
+
+        self.encoder_layers = [rnn("encoder", i, seed_of(i)) for i in range(self.num_layers)]
+        self.decoder_layers = [rnn("decoder", i, seed_of(self.num_layers + i)) for i in range(self.num_layers)]
         self.output_dense = keras.layers.Dense(self.target_vocab_size, name="output_logits")
 
     def build(self, input_shape=None):

@@ -149,9 +149,9 @@ def test_decoder_block_equals_numpy_and_never_looks_ahead():
     h = _np_layer_norm(h + _np_mha(block.cross_attention, h, md), block.cross_attention_norm)
     ref = _np_layer_norm(h + _np_ffn(h, block), block.ff_norm)
     np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-5)
-    for t in range(4):
+    for t in range(3):
         changed = y.copy()
-        changed[:, t + 1:] = _rand(2, 3 - t, 8, seed=20 + t) if t < 3 else changed[:, t + 1:]
+        changed[:, t + 1:] = _rand(2, 3 - t, 8, seed=20 + t)
         np.testing.assert_allclose(block(changed, memory).numpy()[:, :t + 1], out[:, :t + 1], rtol=1e-5, atol=1e-5)
     # ... while the encoder output reaches every position.
     assert np.abs(block(y, memory + 1.0).numpy()[:, 0] - out[:, 0]).max() > 1e-3

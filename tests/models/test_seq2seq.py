@@ -182,12 +182,13 @@ def test_export_reloads_without_keras_gen(tmp_path):
         import json, sys
         import tensorflow as tf
         out = {{}}
+        src = tf.constant({src.tolist()!r}, tf.int32)
+        dec = tf.constant({dec.tolist()!r}, tf.int32)
         for kind, path in {paths!r}.items():
             m = tf.saved_model.load(path)
-            src = tf.constant({src.tolist()!r}, tf.int32)
             out[kind] = {{"sigs": sorted(m.signatures),
                          "tokens": m.signatures["serving_default"](source=src)["tokens"].numpy().tolist(),
-                         "logits": m.signatures["logits"](source=src, decoder_input=tf.constant({dec.tolist()!r}, tf.int32))["logits"].numpy().tolist()}}
+                         "logits": m.signatures["logits"](source=src, decoder_input=dec)["logits"].numpy().tolist()}}
         out["keras_gen_loaded"] = "keras_gen" in sys.modules
         print(json.dumps(out))
     """, without_keras_gen=True)

@@ -10,7 +10,8 @@ from reproductions import seq2seq_addition as repro
 
 # The GRU runs the LSTM's code path (RNNSeq2Seq); leaving it out keeps the test short.
 TINY = dict(models="lstm,transformer", digits=2, train_size=300, validation_size=50, test_size=60, rnn_epochs=2,
-            transformer_epochs=1, units=16, embedding_dim=8, d_model=16, num_heads=2, ff_dim=16, num_layers=1, beam_width=2)
+            transformer_epochs=1, units=16, embedding_dim=8, d_model=16, num_heads=2, ff_dim=16, num_layers=1,
+            beam_width=2)
 
 
 @pytest.mark.slow
