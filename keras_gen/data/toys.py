@@ -16,9 +16,14 @@ Three ways in:
 - `toy_distribution(name)` -> `ToyDistribution` with `centers` [k, d], `sigma`,
   `sample(n, seed)` (NumPy) and `assign(x)` (nearest mode, distance in sigmas);
 - `toy_dataset(name, n=..., seed=..., batch_size=...)` -> tf.data of float32 [d] points;
-- `keras_gen.data.load(name, split="train"|"test", ...)`: fixed splits of
-  `TRAIN_SIZE` / `TEST_SIZE` points drawn with fixed seeds, so every run and every
-  engineer sees the same data (`seed` then only drives the shuffling).
+- `keras_gen.data.load(name, split="train"|"validation"|"test", ...)`: fixed splits
+  of `TRAIN_SIZE` / `TEST_SIZE` / `TEST_SIZE` points drawn with fixed seeds, so every
+  run and every engineer sees the same data (`seed` then only drives the shuffling).
+
+The fixed splits and the training draws of `toy_dataset` never share a random stream:
+the splits come from `default_rng(k)` with one 32-bit word `k` (`SPLIT_SEEDS`), the
+training draws from `default_rng([seed, TRAINING_STREAM])`, two words. A `seed` equal
+to a split's seed therefore still draws other points than the held-out ones.
 """
 import dataclasses
 
@@ -31,7 +36,10 @@ from keras_gen.errors import KerasGenError, unknown_name
 TRAIN_SIZE = 25_000
 TEST_SIZE = 5_000
 # The fixed splits behind `load(name, split=...)`: independent streams of one generator.
-SPLIT_SEEDS = {"train": 1_000, "test": 2_000}
+# `validation` is the draw that was called `test` before there was a validation split
+# (earlier choices looked at it); `test` is a fresh draw.
+SPLIT_SEEDS = {"train": 1_000, "validation": 2_000, "test": 3_000}
+TRAINING_STREAM = 1  # second seed word of every `toy_dataset` draw (see the module docstring)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,7 +114,7 @@ def toy_distribution(name):
 
 
 def toy_arrays(name, split="train"):
-    """The fixed `train` (TRAIN_SIZE points) or `test` (TEST_SIZE) split as float32 [n, d]."""
+    """The fixed `train` (TRAIN_SIZE points), `validation` or `test` (TEST_SIZE) split as float32 [n, d]."""
     dist = toy_distribution(name)
     if split not in SPLIT_SEEDS:
         raise unknown_name(f"split of {name}", split, SPLIT_SEEDS)
@@ -118,8 +126,9 @@ def toy_dataset(name, n=TRAIN_SIZE, seed=0, batch_size=256, shuffle=True, repeat
     """tf.data of `n` float32 [d] points of toy `name`, drawn with `seed` (batched, prefetched).
 
     The points are drawn once (the dataset is finite and the same every epoch) and
-    shuffled each epoch with the same `seed`.
+    shuffled each epoch with the same `seed`. They come from the stream
+    `[seed, TRAINING_STREAM]`, which no held-out split uses (whatever `seed` is).
     """
-    x = toy_distribution(name).sample(n, seed=seed)
+    x = toy_distribution(name).sample(n, seed=[int(seed), TRAINING_STREAM])
     return pipeline(tf.data.Dataset.from_tensor_slices(x), batch_size, shuffle, seed, repeat=repeat,
                     drop_remainder=drop_remainder, buffer=len(x))

@@ -4,11 +4,17 @@ NumPy functions (arrays or tensors in, Python floats out, natural log):
 `entropy`, `cross_entropy`, `kl_divergence`, `js_divergence` (discrete distributions),
 `wasserstein_1d` (exact, samples), `mmd2` / `gaussian_kernel` (Gaussian-kernel MMD),
 `frechet_distance`, `inception_score`, `kernel_inception_distance` (feature scores),
-`modes_covered`, `high_quality_share` (toy mixtures), `linear_probe_accuracy` /
+`modes_covered`, `high_quality_share` (toy mixtures), `DigitEvaluator` (the one evaluation
+of generated digits: IS, class shares, FID/KID with floors, memorisation, requested class),
+`linear_probe_accuracy` /
 `LogisticProbe` / `random_projection` (linear probes of representations).
 Keras `Metric` classes for accumulating over batches: `FrechetDistance`,
 `InceptionScore`, `MeanMMD2` (import TensorFlow on first use).
 """
+from keras_gen import require_tensorflow
+
+require_tensorflow()
+
 from keras_gen.metrics.divergences import (  # noqa: F401
     cross_entropy,
     entropy,
@@ -29,6 +35,7 @@ from keras_gen.metrics.toys import assign_to_modes, high_quality_share, mode_cou
 from keras_gen.metrics.digit_classifier import digit_classifier, digit_classifier_info, digit_features, digit_probs  # noqa: F401
 from keras_gen.metrics.likelihood import importance_sampled_bounds, iwae_nll, negative_elbo  # noqa: F401
 from keras_gen.metrics.disentanglement import mutual_information_gap  # noqa: F401
+from keras_gen.metrics.evaluation import DigitEvaluator, nearest_neighbour_distances  # noqa: F401
 
 _STREAMING = ("FrechetDistance", "InceptionScore", "MeanMMD2")
 

@@ -83,6 +83,18 @@ def test_determinism_and_splits():
     np.testing.assert_array_equal(np.sort(loaded, axis=0), np.sort(test, axis=0))
 
 
+def test_training_draws_never_coincide_with_held_out_splits():
+    # `--seed 2000` used to draw exactly the "held-out" test points (split seed 2000).
+    for split, split_seed in toys.SPLIT_SEEDS.items():
+        held = kd.toy_arrays("toy_ring8", split)[:500]
+        drawn = np.concatenate(list(kd.toy_dataset("toy_ring8", n=500, seed=split_seed, batch_size=500,
+                                                    shuffle=False).as_numpy_iterator()))
+        assert not {r.tobytes() for r in drawn} & {r.tobytes() for r in held}, split
+    val = kd.toy_arrays("toy_ring8", "validation")
+    test = kd.toy_arrays("toy_ring8", "test")
+    assert val.shape == (toys.TEST_SIZE, 2) and not {r.tobytes() for r in val} & {r.tobytes() for r in test}
+
+
 def test_tf_data_access():
     ds = kd.toy_dataset("toy_gaussian_1d", n=1000, seed=0, batch_size=64)
     first = next(iter(ds))
@@ -98,7 +110,7 @@ def test_tf_data_access():
 def test_bad_names():
     with pytest.raises(KerasGenError, match="toy_ring9"):
         kd.toy_distribution("toy_ring9")
-    with pytest.raises(KerasGenError, match="validation"):
-        kd.load("toy_ring8", split="validation")
+    with pytest.raises(KerasGenError, match="unknown split of toy_ring8 'valid'"):
+        kd.load("toy_ring8", split="valid")
     with pytest.raises(KerasGenError, match="non-negative"):
         kd.toy_distribution("toy_ring8").sample(-1)
