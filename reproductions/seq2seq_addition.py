@@ -171,18 +171,34 @@ def first_epoch_at(curve, level):
     return None
 
 
-def greedy_validation_callback(fn, questions, answers):
-    """A Keras callback recording the greedy per-character accuracy of `fn` on validation after every epoch."""
+def greedy_validation_callback(fn, questions, answers, path):
+    """A Keras callback recording the greedy per-character accuracy of `fn` on validation after every epoch.
+
+    The values are also written to `path` (JSON, by epoch), so a run resumed by
+    `BackupAndRestore` keeps the epochs done before the interruption.
+    """
+    import json
+
     import keras
 
     class GreedyValidation(keras.callbacks.Callback):
         def __init__(self):
             super().__init__()
-            self.char_accuracy = []
+            self.by_epoch = {}
+            if os.path.exists(path):
+                with open(path, encoding="utf-8") as f:
+                    self.by_epoch = {int(k): v for k, v in json.load(f).items()}
+
+        @property
+        def char_accuracy(self):
+            return [self.by_epoch[e] for e in sorted(self.by_epoch)]
 
         def on_epoch_end(self, epoch, logs=None):
             char, exact, _ = accuracies(decode_all(fn, questions), answers)
-            self.char_accuracy.append(char)
+            self.by_epoch = {e: v for e, v in self.by_epoch.items() if e <= epoch}
+            self.by_epoch[epoch + 1] = char
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(self.by_epoch, f)
             if logs is not None:
                 logs["val_greedy_char_accuracy"] = char
                 logs["val_greedy_exact_match"] = exact
@@ -202,7 +218,8 @@ def train_and_score(r, kind, seed, splits):
     train_ds = addition.addition_dataset(train["questions"], train["answers"], batch, shuffle_seed=seed)
     val_ds = addition.addition_dataset(val["questions"], val["answers"], 1000)
     greedy_fn = _decoder(model)  # traced once, used after every epoch and on test
-    monitor = greedy_validation_callback(greedy_fn, val["questions"], val["answers"])
+    monitor = greedy_validation_callback(greedy_fn, val["questions"], val["answers"],
+                                         r.path(f"{kind}_seed_{seed}", "validation_curve.json"))
     history = r.fit(model, train_ds, key=f"{kind}_seed_{seed}", epochs=epochs, callbacks=[monitor],
                     validation_data=val_ds)
     model.save(r.path(f"{kind}_seed_{seed}", "model.keras"))
