@@ -325,6 +325,21 @@ def export(out, base_dir="saved_models", version=None):
 
 
 # ---------------------------------------------------------------- run
+_RNN_FIELDS = ("rnn_epochs", "rnn_batch_size", "rnn_learning_rate", "units", "embedding_dim")
+_TRANSFORMER_FIELDS = ("transformer_epochs", "transformer_batch_size", "transformer_learning_rate", "d_model",
+                       "num_heads", "ff_dim", "num_layers", "dropout")
+
+
+def part_recipe(recipe, kind):
+    """The settings one model's results depend on: the run's recipe without `models` and the other kind's fields.
+
+    So `--models lstm` and a later `--models lstm,gru,transformer` share the LSTM's part,
+    and changing the Transformer's epochs does not retrain the RNNs.
+    """
+    drop = {"models", *(_RNN_FIELDS if kind == "transformer" else _TRANSFORMER_FIELDS)}
+    return {k: v for k, v in recipe.items() if k not in drop}
+
+
 def run(hp):
     r = common.Run(NAME, hp)
     kinds = common.parse_choice_list(hp.models, "models", MODELS, "model")
@@ -332,7 +347,8 @@ def run(hp):
     results = {kind: {} for kind in kinds}
     for kind in kinds:
         for seed in r.seeds:
-            res = r.cached(f"{kind}_seed_{seed}", lambda: train_and_score(r, kind, seed, splits))
+            res = r.cached(f"{kind}_seed_{seed}", lambda: train_and_score(r, kind, seed, splits),
+                           recipe=part_recipe(r.recipe, kind))
             results[kind][seed] = res
             print(f"{kind} seed {seed}: test char accuracy {res['char_accuracy']:.4f}, exact {res['exact_match']:.4f} "
                   f"(beam {res['beam_exact_match']:.4f}); epochs to 99%: {res['epochs_to_99']} ({res['seconds']} s)")
