@@ -36,6 +36,8 @@ REPRODUCTIONS = {
     "dqn-cartpole": ("reproductions.dqn_cartpole", "T10: DQN (replay, target network, Huber) on CartPole-v1; greedy return over 100 fresh episodes >= 475 on 2 of 3 seeds, SavedModel"),
     "bigan-mnist": ("reproductions.bigan_mnist", "C10/S10: BiGAN; a linear probe on E(x) vs a random projection of equal size and raw pixels"),
     "adversarial-digits": ("reproductions.adversarial_digits", "T11: FGSM and PGD (L-inf, L2, targeted) on softmax regression and a CNN; accuracy vs epsilon beside random noise; adversarial training"),
+    "long-term-dependencies": ("reproductions.long_term_dependencies", "T7: gradient reach vs distance for a plain RNN, the notes' LSTM and GRU; recall of the first input over noisy steps"),
+    "seq2seq-addition": ("reproductions.seq2seq_addition", "T7/T8: reversed-digits addition with LSTM and GRU encoder-decoders and a Transformer; greedy vs beam, exposure bias"),
     "cnn-arithmetic": ("reproductions.cnn_arithmetic", "T6: output size, params, MACs, receptive field by the notes' formulas on VGG16/ResNet50/MobileNet/InceptionV3 vs Keras, papers, gradients"),
     "bias-variance-and-validation": ("reproductions.bias_variance_and_validation", "T12: model bias vs overfitting vs mismatch on a polynomial regression; k-fold CV picks the degree the test set prefers; updates per epoch = ceil(N/B)"),
     "batch-norm-digits": ("reproductions.batch_norm_digits", "T4: Ioffe & Szegedy's figure 1 on digits (3x100 sigmoid, N(0,0.01^2), SGD) with/without BN; moving averages vs the formula; wine least squares before/after standardising"),
