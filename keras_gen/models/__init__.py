@@ -27,3 +27,5 @@ from keras_gen.models.bigan import BiGAN, bigan_discriminator, bigan_encoder  # 
 from keras_gen.models.gnn import (  # noqa: F401
     export_node_classifier, gat_classifier, gcn_classifier, hidden_representation, sage_classifier,
 )
+from keras_gen.models.seq2seq import RNNSeq2Seq, Seq2Seq  # noqa: F401
+from keras_gen.models.transformer import Transformer  # noqa: F401
