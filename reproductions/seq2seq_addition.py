@@ -406,6 +406,9 @@ def run(hp):
             baselines={"teacher_forced_char_error": common.mean_sd(
                 {s: 1 - v["teacher_forced_char_accuracy"] for s, v in results["lstm"].items()})}))
 
+    # When every part comes from an earlier run nothing has imported the model classes yet.
+    import keras_gen.models  # noqa: F401 - registers them for load_model
+
     plot_curves(results, r.path("learning_curves.png"))
     plot_exposure_bias(results, r.path("exposure_bias.png"))
     if "transformer" in kinds:
