@@ -59,3 +59,12 @@ def test_bad_options_are_named(tmp_path):
         repro.run(repro.HParams(models="lstm,rnn", out=str(tmp_path)))
     with pytest.raises(KerasGenError, match="--beam-width"):
         repro.run(repro.HParams(beam_width=0, out=str(tmp_path)))
+
+
+def test_each_models_part_depends_only_on_its_own_settings():
+    recipe = {"models": "lstm,gru", "digits": 3, "beam_width": 4, "rnn_epochs": 25, "units": 128,
+              "transformer_epochs": 20, "d_model": 64, "dropout": 0.1}
+    assert repro.part_recipe(recipe, "lstm") == {"digits": 3, "beam_width": 4, "rnn_epochs": 25, "units": 128}
+    assert repro.part_recipe(recipe, "gru") == repro.part_recipe(recipe, "lstm")
+    assert repro.part_recipe(recipe, "transformer") == {"digits": 3, "beam_width": 4, "transformer_epochs": 20,
+                                                        "d_model": 64, "dropout": 0.1}
