@@ -22,16 +22,29 @@ if _os.environ["KERAS_BACKEND"] != "tensorflow":
     )
 
 # Check for TensorFlow without importing it (a 5 s import): subpackages import it when
-# they are used, and `keras_gen.data.piano_roll`'s parsing workers stay light.
-try:
-    _tf_spec = _importlib_util.find_spec("tensorflow")
-except (ImportError, ValueError):  # a broken or blocked installation counts as missing
-    _tf_spec = None
-if _tf_spec is None:
-    raise ImportError(
-        "keras_gen needs TensorFlow, which is not installed. Install keras_gen with the "
-        "extra for your machine: pip install -e '.[cpu]' (tensorflow-cpu) or "
-        "pip install -e '.[gpu]' (tensorflow with CUDA)."
-    )
+# they are used, and `keras_gen.data.piano_roll`'s parsing workers stay light. The
+# package itself imports without it, so that `keras-gen list` works and every other
+# command says in one line what is missing; each subpackage that needs TensorFlow calls
+# `require_tensorflow()` first, so library users get the same clear message.
+MISSING_TENSORFLOW = (
+    "keras_gen needs TensorFlow, which is not installed. Install keras_gen with the "
+    "extra for your machine: pip install -e '.[cpu]' (tensorflow-cpu) or "
+    "pip install -e '.[gpu]' (tensorflow with CUDA)."
+)
+
+
+def tensorflow_installed():
+    """Whether TensorFlow can be imported (checked without importing it)."""
+    try:
+        return _importlib_util.find_spec("tensorflow") is not None
+    except (ImportError, ValueError):  # a broken or blocked installation counts as missing
+        return False
+
+
+def require_tensorflow():
+    """Raises `ImportError(MISSING_TENSORFLOW)` when TensorFlow is not installed."""
+    if not tensorflow_installed():
+        raise ImportError(MISSING_TENSORFLOW)
+
 
 from keras_gen.errors import KerasGenError  # noqa: E402,F401

@@ -6,6 +6,10 @@ the largest). Each endpoint becomes a signature; the first one is also
 decoder, ...), which is what serving needs; the exported SavedModel runs without
 keras_gen installed (`tf.saved_model.load(path).signatures["encode"](...)`).
 """
+from keras_gen import require_tensorflow
+
+require_tensorflow()
+
 import os
 import re
 

@@ -1,9 +1,9 @@
 """C8 / S8: G(z, y); D(x) outputs real/fake and class logits, both players also minimise the class cross-entropy.
 
-Generates 100 digits of each class and reports the share the domain digit classifier
-labels as requested (target >= 90%). The experiment, its numbers and figures are
+Generates 100 digits of each class and reports the share the shared digit classifier
+labels as requested (claim: >= 90% in every report seed). The experiment, its numbers and figures are
 described in `reproductions/conditional_gan_mnist.py`; this module sets the model
-(ACGAN) and the output folder.
+(ACGAN).
 """
 import dataclasses
 
@@ -14,7 +14,7 @@ NAME = "acgan-mnist"
 
 @dataclasses.dataclass
 class HParams(conditional_gan_mnist.HParams):
-    out: str = dataclasses.field(default="runs/acgan-mnist", metadata={"help": "output folder"})
+    """The options of `conditional_gan_mnist.HParams`."""
 
 
 def run(hp):

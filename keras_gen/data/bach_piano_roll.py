@@ -5,7 +5,8 @@ configs, one per meaning of the autoencoder's two rows (see `piano_roll`):
 `bach_piano_roll/frames` and `bach_piano_roll/staves`. Splits `train` / `validation` /
 `test` are by piece (about 80% / 10% / 10% of the chorales, chosen by a hash of the
 piece name, so the split never changes; see `piano_roll.piece_split`). Choices made by
-looking at results use `validation`; reported numbers come from `test`. Examples: `roll` uint8 [2, 88, 1], `piece` (name) and `frame` (index).
+looking at results use `validation` (version 1's test pieces); reported numbers come
+from `test` (pieces version 1 trained on). Examples: `roll` uint8 [2, 88, 1], `piece` (name) and `frame` (index).
 """
 import os
 
@@ -18,10 +19,10 @@ from keras_gen.data import piano_roll
 class BachPianoRoll(tfds.core.GeneratorBasedBuilder):
     """Two-row 88-key piano rolls of the Bach chorales shipped in music21."""
 
-    VERSION = tfds.core.Version("2.0.0")
+    VERSION = tfds.core.Version("3.0.0")
     RELEASE_NOTES = {
         "1.0.0": "Eighth-note frames, MIDI 21..108, split by piece.",
-        "2.0.0": "A validation split by piece (about 10%), taken from the former train pieces; test unchanged.",
+        "3.0.0": "train / validation / test by piece; validation = version 1's test pieces, test = new.",
     }
     ROLLS_CACHE = "bach_chorale_rolls_v1.0.0"  # the parsed scores; independent of the split
     BUILDER_CONFIGS = [

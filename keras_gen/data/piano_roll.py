@@ -48,21 +48,28 @@ def piece_name(path):
     return os.path.splitext(os.path.basename(path))[0]
 
 
-def is_test_piece(name):
-    """Deterministic split by piece: about `TEST_PERCENT`% of pieces are held out."""
-    return zlib.crc32(name.encode("utf-8")) % 100 < TEST_PERCENT
-
-
 def piece_split(name):
-    """`test`, `validation` or `train` for a piece, by a hash of its name (never changes).
+    """`validation`, `test` or `train` for a piece, by a hash of its name (never changes).
 
-    About `TEST_PERCENT`% of pieces are test (the same pieces as `is_test_piece`), the
-    next `VALIDATION_PERCENT`% validation, the rest train.
+    About `VALIDATION_PERCENT`% of pieces are validation, the next `TEST_PERCENT`% test,
+    the rest train. The validation pieces are those version 1 of `bach_piano_roll` held
+    out as its test split (which earlier choices looked at); the test pieces were
+    training pieces then.
     """
     bucket = zlib.crc32(name.encode("utf-8")) % 100
-    if bucket < TEST_PERCENT:
-        return "test"
-    return "validation" if bucket < TEST_PERCENT + VALIDATION_PERCENT else "train"
+    if bucket < VALIDATION_PERCENT:
+        return "validation"
+    return "test" if bucket < VALIDATION_PERCENT + TEST_PERCENT else "train"
+
+
+def is_test_piece(name):
+    """Whether a piece is in the test split (see `piece_split`)."""
+    return piece_split(name) == "test"
+
+
+def is_held_out_piece(name):
+    """The one held-out tenth of a user's folder (`piano_roll_arrays_from_folder`): by hash, as ever."""
+    return zlib.crc32(name.encode("utf-8")) % 100 < VALIDATION_PERCENT
 
 
 def _note_events(part):

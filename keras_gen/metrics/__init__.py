@@ -12,6 +12,10 @@ FID/KID with floors, memorisation, requested class), `linear_probe_accuracy` /
 Keras `Metric` classes for accumulating over batches: `FrechetDistance`,
 `InceptionScore`, `MeanMMD2` (import TensorFlow on first use).
 """
+from keras_gen import require_tensorflow
+
+require_tensorflow()
+
 from keras_gen.metrics.divergences import (  # noqa: F401
     cross_entropy,
     entropy,

