@@ -41,6 +41,16 @@ theta = +-1; mean error 0.015), vanilla JS estimate >= 0.9997 log 2, gradient ra
 / 0.0046 (the WGAN-GP generator's gradient is 1.02, the non-saturating loss's 44: the
 non-saturating form does not vanish against a saturated D, the minimax form does).
 
+Measured with the defaults (`keras-gen reproduce disjoint-supports`, report seeds 10, 11,
+12; 50 min wall, 272 CPU-s on a machine shared by ~8 engineers), 5 of 5 claims met: JS =
+log 2 exactly at every theta != 0 (KL = inf); OT W1 error 0.017 +- 0.003 (0.014, 0.016,
+0.021; best constant 0.52); WGAN-GP critic's largest error 0.058 +- 0.016 (0.061, 0.042,
+0.073; mean error 0.019; correlation with |theta| 0.999; a critic that learnt nothing: 1.0);
+the clipped critic correlates 0.995 with |theta| (its estimate at theta = +-1 is 0.0035:
+clipping sets a small Lipschitz constant); vanilla JS
+estimate >= 0.99974 log 2 in every seed; generator gradient ratio 0.00448 +- 0.00004 (minimax
+0.0046 vs WGAN-GP 1.03; the non-saturating loss's gradient is 43.4).
+
 Writes `metrics.json` and `disjoint_supports.png` (all curves over theta for the first
 report seed, and the generator gradient norms on a log scale).
 """
