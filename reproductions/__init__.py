@@ -35,6 +35,9 @@ REPRODUCTIONS = {
     "cliff-walking": ("reproductions.cliff_walking", "T10: Sarsa vs Q-learning on CliffWalking (Sutton & Barto Ex. 6.6); online returns, greedy paths, DP returns, 3 x 50 runs"),
     "dqn-cartpole": ("reproductions.dqn_cartpole", "T10: DQN (replay, target network, Huber) on CartPole-v1; greedy return over 100 fresh episodes >= 475 on 2 of 3 seeds, SavedModel"),
     "bigan-mnist": ("reproductions.bigan_mnist", "C10/S10: BiGAN; a linear probe on E(x) vs a random projection of equal size and raw pixels"),
+    "adversarial-digits": ("reproductions.adversarial_digits", "T11: FGSM and PGD (L-inf, L2, targeted) on softmax regression and a CNN; accuracy vs epsilon beside random noise; adversarial training"),
+    "long-term-dependencies": ("reproductions.long_term_dependencies", "T7: gradient reach vs distance for a plain RNN, the notes' LSTM and GRU; recall of the first input over noisy steps"),
+    "seq2seq-addition": ("reproductions.seq2seq_addition", "T7/T8: reversed-digits addition with LSTM and GRU encoder-decoders and a Transformer; greedy vs beam, exposure bias"),
     "cnn-arithmetic": ("reproductions.cnn_arithmetic", "T6: output size, params, MACs, receptive field by the notes' formulas on VGG16/ResNet50/MobileNet/InceptionV3 vs Keras, papers, gradients"),
     "bias-variance-and-validation": ("reproductions.bias_variance_and_validation", "T12: model bias vs overfitting vs mismatch on a polynomial regression; k-fold CV picks the degree the test set prefers; updates per epoch = ceil(N/B)"),
     "batch-norm-digits": ("reproductions.batch_norm_digits", "T4: Ioffe & Szegedy's figure 1 on digits (3x100 sigmoid, N(0,0.01^2), SGD) with/without BN; moving averages vs the formula; wine least squares before/after standardising"),
@@ -43,4 +46,6 @@ REPRODUCTIONS = {
         "reproductions.critical_points_and_sharpness",
         "T1-T3: the toy saddle's Hessian, GD's sharpness at 2/eta vs SGD's, the notes' optimisers on a kappa=1000 quadratic and digits",
     ),
+    "graph-spectra-karate": ("reproductions.graph_spectra_karate", "T9: karate club spectra (algebraic connectivity, Fiedler and modularity splits, Fourier transform); GCN/GAT/SAGE from 2 labels, 10 seeds"),
+    "gnn-cora": ("reproductions.gnn_cora", "T9: GCN, GAT, GraphSAGE (and an edge-free MLP) on Cora's Planetoid split; test accuracy over 10 seeds, t-SNE of the hidden layer"),
 }

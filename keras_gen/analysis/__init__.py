@@ -8,6 +8,8 @@ steps, the notes' batch normalisation and its moving averages (002 lecture 6).
 (002 lectures 1-2).
 `hessian`, `optimizers`: the loss's Hessian and sharpness, the notes' optimiser update
 rules (002 lectures 3-5).
+`graph_spectra`: graph Laplacians, the graph Fourier transform and its inverse, Fiedler and
+modularity splits (notes 001 graph chapter).
 """
 from keras_gen.analysis.conv_arithmetic import (  # noqa: F401
     LayerArithmetic,
@@ -48,3 +50,7 @@ from keras_gen.analysis.hessian import (  # noqa: F401
     hessian_vector_product, lanczos_eigenvalues, largest_eigenvalue, make_hvp, model_loss_fn, num_parameters,
     power_iteration, sharpness, unflatten)
 from keras_gen.analysis import optimizers  # noqa: F401
+from keras_gen.analysis.graph_spectra import (  # noqa: F401
+    FourierBasis, algebraic_connectivity, fiedler_vector, fourier_basis, graph_fourier_transform,
+    inverse_graph_fourier_transform, laplacian, leading_modularity_vector, modularity, modularity_matrix,
+)

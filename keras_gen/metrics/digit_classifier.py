@@ -9,7 +9,7 @@ digits measure its accuracy). `digit_probs` gives p(y|x) for the Inception Score
 "domain IS/FID": comparable between keras_gen runs, not with published MNIST FIDs.
 
 The network is trained once and cached as `<data_dir>/_keras_gen_cache/
-digit_classifier_v1_e<epochs>_s<seed>.keras`, with its held-out accuracy in a `.json`
+digit_classifier_v<VERSION>_e<epochs>_s<seed>.keras`, with its held-out accuracy in a `.json`
 beside it (`digit_classifier_info`). Training sets the global Keras seed (`seed`).
 
 Architecture:

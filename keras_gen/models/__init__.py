@@ -24,3 +24,8 @@ from keras_gen.models.cgan import CGAN  # noqa: F401
 from keras_gen.models.acgan import ACGAN  # noqa: F401
 from keras_gen.models.infogan import InfoGAN  # noqa: F401
 from keras_gen.models.bigan import BiGAN, bigan_discriminator, bigan_encoder  # noqa: F401
+from keras_gen.models.gnn import (  # noqa: F401
+    export_node_classifier, gat_classifier, gcn_classifier, hidden_representation, sage_classifier,
+)
+from keras_gen.models.seq2seq import RNNSeq2Seq, Seq2Seq  # noqa: F401
+from keras_gen.models.transformer import Transformer  # noqa: F401

@@ -31,7 +31,7 @@ def test_tiny_budget_learns_and_is_cached(tiny, data_dir, test_digits):
     info = dc.digit_classifier_info(data_dir, epochs=1, seed=0)
     assert info["n_train"] == 3500 and info["n_test"] == 1000 and info["epochs"] == 1
     assert info["test_accuracy"] > 0.8  # chance is 0.1
-    path = os.path.join(data_dir, "_keras_gen_cache", "digit_classifier_v1_e1_s0.keras")
+    path = os.path.join(data_dir, "_keras_gen_cache", f"digit_classifier_v{dc.VERSION}_e1_s0.keras")
     assert os.path.exists(path)
     # Same process: the same object; a fresh cache lookup loads the file, same outputs.
     assert dc.digit_classifier(data_dir, epochs=1, seed=0) is tiny
