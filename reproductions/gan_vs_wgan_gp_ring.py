@@ -44,7 +44,8 @@ Cost: 12 sweep runs and 9 report runs of 5,000 generator iterations each (WGAN a
 WGAN-GP: 25,000 critic updates). The old recipe's 9 runs took ~5 min on a quiet 2-core
 machine, so ~12 min is expected for the 21; on the machine shared by ~8 engineers where
 this was written (load average up to 25 on 2 cores) one run took 550-930 s wall for the
-GAN and 1,280-1,800 s for WGAN, and the full default run did not fit in the session.
+GAN and 1,280-1,800 s for WGAN (260-420 s for WGAN and WGAN-GP once the load dropped),
+and the full default run did not fit in the session.
 Every run is a cached part, so a rerun skips finished ones and `--seeds` can grow without
 repeating the sweep.
 
@@ -53,12 +54,14 @@ validation points, modes covered, high-quality share):
 
     method  5e-5               2e-4               1e-3               5e-3
     gan     1.909  0/8  0.004  2.188  0/8  0.000  0.036  8/8  0.943  0.508  5/8  0.942
-    wgan    1.104  0/8  0.002  0.462  0/8  0.003  (not finished)     (not run)
-    wgan_gp (not run)
+    wgan    1.104  0/8  0.002  0.462  0/8  0.003  0.441  0/8  0.004  0.402  0/8  0.004
+    wgan_gp 1.145  0/8  0.000  0.344  0/8  0.006  (not run)          (not run)
 
-WGAN with clipping to 0.01 and RMSProp covers no mode at 5e-5 and 2e-4 either: the
-earlier "WGAN 0 modes" is not only its rate so far, but its higher rates are unmeasured.
-The report-seed (test) numbers and the claims' verdicts are not measured yet.
+No method covers a mode at 5e-5 or 2e-4 with this schedule. WGAN with clipping to 0.01
+and RMSProp covers no mode at any rate of the sweep (its
+MMD² falls with the rate, so 5e-3 would be chosen): the earlier "WGAN 0 modes" was not
+only its rate. The report-seed (test) numbers and the claims' verdicts are not measured
+yet.
 
 Writes `metrics.json`, `scatter.png` (samples of every method and report seed over the
 modes) and `sweep.png` (validation MMD² over the learning rate per method).
