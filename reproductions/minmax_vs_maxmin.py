@@ -19,33 +19,52 @@ min_x max_y V = 1 but max_y min_x V = 0: the order of the players changes the an
 which is why training the generator against a fixed discriminator (maxmin) is not the
 GAN's minmax problem.
 
-Writes `metrics.json` and `trajectories.png` (the two orbits in the (x, y) plane with the
-Keras iterates overlaid, and the radius over steps).
+A convergent method is the baseline that shows the checks can fail: extragradient
+(Korpelevich 1976; look ahead one simultaneous step, then step with the gradients there)
+contracts the distance by sqrt(1 - lr^2 + lr^4) < 1 per step and reaches the
+equilibrium.
+
+Claims (C13), all seed-free (the game and its iterates are deterministic; `--seeds` is
+accepted and changes nothing):
+* simultaneous steps move away: final radius / initial radius > 1 (Keras `fit`
+  iterates; closed form (1 + lr^2)^(steps/2); extragradient's ratio as the baseline);
+* alternating steps do not converge: the smallest radius over the second half of the
+  steps is >= 0.5 x the initial radius (Keras `fit` iterates; extragradient's as the
+  baseline);
+* minmax != maxmin: for V = (x - y)^2 on [-1, 1]^2, min_x max_y V - max_y min_x V >= 0.5
+  (it is 1; x * y, which has a saddle point, gives 0).
+`keras_*_max_abs_diff` say how far Keras `fit` is from the closed-form iterates.
+
+Measured with the defaults (`keras-gen reproduce minmax-vs-maxmin`; 36 s wall on a machine
+shared by ~8 engineers), 3 of 3 claims met: simultaneous steps grow the distance by
+1.004988 per step (sqrt(1 + lr^2) = 1.004988), 1.118 -> 4.973 after 300 steps (ratio 4.448;
+extragradient: 0.225); the alternating orbit stays between 1.0690 and 1.1239 (the
+theoretical bounds 1.0690 and 1.1239; Q drifts by 1.5e-15 relative; late minimum / start
+0.956, extragradient 0.225); minmax - maxmin of (x - y)^2 is 1.0 (x y: 0.0). Keras `fit`
+matches the closed-form iterates to 1.1e-6 (relative, simultaneous) and 3.6e-7 (absolute,
+alternating).
+
+Writes `metrics.json` and `trajectories.png` (the orbits in the (x, y) plane with the
+Keras iterates and extragradient overlaid, and the radius over steps).
 """
 import dataclasses
-import time
 
 import numpy as np
 
 from reproductions import common
 
 NAME = "minmax-vs-maxmin"
-
-
-def _field(default, help_text):
-    return dataclasses.field(default=default, metadata={"help": help_text})
+GAP_TARGET = 0.5
+ORBIT_TARGET = 0.5
 
 
 @dataclasses.dataclass
-class HParams:
-    lr: float = _field(0.1, "step size of both players (plain SGD, no momentum)")
-    steps: int = _field(300, "gradient steps")
-    x0: float = _field(1.0, "initial x (the minimising player)")
-    y0: float = _field(0.5, "initial y (the maximising player)")
-    grid_points: int = _field(401, "grid points per axis for the brute-force minmax / maxmin")
-    seed: int = _field(0, "seed (the game is deterministic; kept for the interface)")
-    out: str = _field("runs/minmax-vs-maxmin", "output folder")
-    strategy: str = _field("default", "default, mirrored or multiworker")
+class HParams(common.CommonHParams):
+    lr: float = common.field(0.1, "step size of both players (plain SGD, no momentum)", above=0, below=2)
+    steps: int = common.field(300, "gradient steps", low=2)
+    x0: float = common.field(1.0, "initial x (the minimising player)", low=-10, high=10)
+    y0: float = common.field(0.5, "initial y (the maximising player)", low=-10, high=10)
+    grid_points: int = common.field(401, "grid points per axis for the brute-force minmax / maxmin", low=3)
 
 
 # ---------------------------------------------------------------- closed form
@@ -68,6 +87,19 @@ def alternating(x, y, lr, steps):
     return np.array(path)
 
 
+def extragradient(x, y, lr, steps):
+    """Trajectory of extragradient: a simultaneous look-ahead step, then a step with its gradients.
+
+    On V = x y the update is linear with |eigenvalue| sqrt(1 - lr^2 + lr^4) < 1: it converges.
+    """
+    path = [(x, y)]
+    for _ in range(steps):
+        xh, yh = x - lr * y, y + lr * x
+        x, y = x - lr * yh, y + lr * xh
+        path.append((x, y))
+    return np.array(path)
+
+
 def invariant(path, lr):
     """Q = x^2 + y^2 - lr x y, conserved by the alternating map."""
     return path[:, 0] ** 2 + path[:, 1] ** 2 - lr * path[:, 0] * path[:, 1]
@@ -80,21 +112,19 @@ def minmax_maxmin(v, grid):
 
 
 # ---------------------------------------------------------------- Keras
-def keras_trajectory(hp, mode):
-    """The same game as a Keras model trained with `fit`: returns the [steps + 1, 2] path."""
+def _game_classes():
     import keras
     import tensorflow as tf
-
-    from keras_gen.training import get_strategy
 
     class BilinearGame(keras.Model):
         """Two players, x (minimises V = x y) and y (maximises it), one SGD optimizer each."""
 
-        def __init__(self, mode, **kwargs):
+        def __init__(self, mode, x0, y0, **kwargs):
             super().__init__(**kwargs)
             self.mode = mode
-            self.x = self.add_weight((), keras.initializers.Constant(hp.x0), name="x")
-            self.y = self.add_weight((), keras.initializers.Constant(hp.y0), name="y")
+            self.x = self.add_weight((), keras.initializers.Constant(x0), name="x")
+            self.y = self.add_weight((), keras.initializers.Constant(y0), name="y")
+            self.built = True  # both players exist now (fit's BackupAndRestore needs a built model)
 
         def call(self, inputs=None):
             return self.x * self.y
@@ -119,30 +149,74 @@ def keras_trajectory(hp, mode):
             return {"x": tf.identity(self.x), "y": tf.identity(self.y)}
 
     class Recorder(keras.callbacks.Callback):
+        """The iterates after every step (the players' weights)."""
+
         def on_train_begin(self, logs=None):
             self.path = [(float(self.model.x.numpy()), float(self.model.y.numpy()))]
 
         def on_train_batch_end(self, batch, logs=None):
             self.path.append((float(self.model.x.numpy()), float(self.model.y.numpy())))
 
-    with get_strategy(hp.strategy).scope():
-        model = BilinearGame(mode, name=f"{mode}_game")
+    return BilinearGame, Recorder
+
+
+def keras_trajectory(r, hp, mode):
+    """The game as a Keras model trained with `fit` (one epoch of `steps`): the [steps + 1, 2] path."""
+    import keras
+    import tensorflow as tf
+
+    game_cls, recorder_cls = _game_classes()
+    with r.strategy.scope():
+        model = game_cls(mode, hp.x0, hp.y0, name=f"{mode}_game")
         model.compile(keras.optimizers.SGD(hp.lr), keras.optimizers.SGD(hp.lr))
-    recorder = Recorder()
+    recorder = recorder_cls()
     dummy = tf.data.Dataset.from_tensors(0.0).repeat()
-    model.fit(dummy, steps_per_epoch=hp.steps, epochs=1, verbose=0, callbacks=[recorder], shuffle=False)
+    # One epoch: an interrupted fit starts this (cheap) trajectory again rather than resume mid-path.
+    r.fit(model, dummy, key=f"keras_{mode}", epochs=1, steps_per_epoch=hp.steps, verbose=0, callbacks=[recorder],
+          shuffle=False, tensorboard=False)
     return np.array(recorder.path)
 
 
-def _figure(out, sim, alt, k_sim, k_alt, hp):
-    import matplotlib
+def keras_part(r, hp):
+    return {mode: keras_trajectory(r, hp, mode).tolist() for mode in ("simultaneous", "alternating")}
 
-    matplotlib.use("Agg")
+
+def claims_for(sim, alt, extra, hp, gaps):
+    """The C13 claims from the (Keras) simultaneous and alternating paths and the extragradient baseline."""
+    def radius(path):
+        return np.hypot(path[:, 0], path[:, 1])
+
+    def late_min(path):
+        return float(radius(path)[len(path) // 2:].min() / radius(path)[0])
+
+    def growth(path):
+        return float(radius(path)[-1] / radius(path)[0])
+
+    return [
+        common.claim(
+            "C13", "Simultaneous gradient steps on V = x y move away from the equilibrium: final / initial "
+            "distance > 1", "simultaneous_final_over_initial_radius", growth(sim), target=1.0, op=">",
+            baselines={"closed_form": float((1 + hp.lr ** 2) ** (hp.steps / 2)), "extragradient": growth(extra)}),
+        common.claim(
+            "C13", f"Alternating gradient steps do not converge: the smallest distance to the equilibrium over the "
+            f"second half of the steps is >= {ORBIT_TARGET:g} x the initial one", "alternating_late_min_radius_ratio",
+            late_min(alt), target=ORBIT_TARGET, op=">=", baselines={"extragradient": late_min(extra)}),
+        common.claim(
+            "C13", f"minmax != maxmin: for V = (x - y)^2 on [-1, 1]^2, min_x max_y V - max_y min_x V >= {GAP_TARGET:g}",
+            "squared_difference_minmax_minus_maxmin", gaps["squared_difference"], target=GAP_TARGET, op=">=",
+            baselines={"bilinear_x_times_y": gaps["bilinear"]}),
+    ]
+
+
+def _figure(out, sim, alt, k_sim, k_alt, extra, hp):
     import matplotlib.pyplot as plt
 
-    fig, (ax, rx) = plt.subplots(1, 2, figsize=(11, 4.8))
+    from keras_gen import plots
+
+    fig, (ax, rx) = plt.subplots(1, 2, figsize=(10, 4.4))
     ax.plot(sim[:, 0], sim[:, 1], "C3-", lw=1, label="simultaneous (spirals out)")
     ax.plot(alt[:, 0], alt[:, 1], "C0-", lw=1, label="alternating (closed orbit)")
+    ax.plot(extra[:, 0], extra[:, 1], "C2-", lw=1, label="extragradient (converges)")
     every = max(1, hp.steps // 40)
     ax.plot(k_sim[::every, 0], k_sim[::every, 1], "C3.", ms=4, label="Keras fit, simultaneous")
     ax.plot(k_alt[::every, 0], k_alt[::every, 1], "C0.", ms=4, label="Keras fit, alternating")
@@ -158,29 +232,25 @@ def _figure(out, sim, alt, k_sim, k_alt, hp):
     rx.semilogy(steps, np.hypot(sim[:, 0], sim[:, 1]), "C3-", label="simultaneous")
     rx.semilogy(steps, r0 * np.sqrt(1 + hp.lr**2) ** steps, "k:", label="r0 · sqrt(1 + lr²)^t")
     rx.semilogy(steps, np.hypot(alt[:, 0], alt[:, 1]), "C0-", label="alternating")
+    rx.semilogy(steps, np.hypot(extra[:, 0], extra[:, 1]), "C2-", label="extragradient")
     rx.set_xlabel("step")
     rx.set_ylabel("distance to the equilibrium")
     rx.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(f"{out}/trajectories.png", dpi=110)
-    plt.close(fig)
+    return plots.save(fig, f"{out}/trajectories.png", dpi=90)
 
 
 def run(hp):
     from keras_gen.errors import KerasGenError
 
-    if not 0 < hp.lr < 2:
-        raise KerasGenError(f"lr must be in (0, 2) (alternating steps orbit only then), got {hp.lr}")
     if hp.x0 == 0 and hp.y0 == 0:
         raise KerasGenError("start away from the equilibrium (x0, y0) = (0, 0)")
-    started = time.time()
-    out = common.prepare_out(hp.out)
-    common.seed_everything(hp.seed)
+    r = common.Run(NAME, hp)
 
     sim = simultaneous(hp.x0, hp.y0, hp.lr, hp.steps)
     alt = alternating(hp.x0, hp.y0, hp.lr, hp.steps)
-    k_sim = keras_trajectory(hp, "simultaneous")
-    k_alt = keras_trajectory(hp, "alternating")
+    extra = extragradient(hp.x0, hp.y0, hp.lr, hp.steps)
+    paths = r.cached("keras", lambda: keras_part(r, hp))
+    k_sim, k_alt = np.array(paths["simultaneous"]), np.array(paths["alternating"])
 
     r_sim, r_alt = np.hypot(sim[:, 0], sim[:, 1]), np.hypot(alt[:, 0], alt[:, 1])
     growth = r_sim[1:] / r_sim[:-1]
@@ -188,6 +258,8 @@ def run(hp):
     grid = np.linspace(-1.0, 1.0, hp.grid_points)
     bil_minmax, bil_maxmin = minmax_maxmin(lambda x, y: x * y, grid)
     sq_minmax, sq_maxmin = minmax_maxmin(lambda x, y: (x - y) ** 2, grid)
+    gaps = {"bilinear": bil_minmax - bil_maxmin, "squared_difference": sq_minmax - sq_maxmin}
+    claims = claims_for(k_sim, k_alt, extra, hp, gaps)
     metrics = {
         "lr": hp.lr,
         "steps": hp.steps,
@@ -202,6 +274,8 @@ def run(hp):
         "alternating_radius_bounds_theory": [float(np.sqrt(q[0] / (1 + hp.lr / 2))), float(np.sqrt(q[0] / (1 - hp.lr / 2)))],
         "alternating_invariant": float(q[0]),
         "alternating_invariant_max_rel_drift": float(np.max(np.abs(q - q[0])) / q[0]),
+        "extragradient_final_radius": float(np.hypot(*extra[-1])),
+        "extragradient_contraction_per_step": float(np.sqrt(1 - hp.lr**2 + hp.lr**4)),
         "keras_simultaneous_max_abs_diff": float(np.max(np.abs(k_sim - sim))),
         "keras_alternating_max_abs_diff": float(np.max(np.abs(k_alt - alt))),
         "keras_simultaneous_max_rel_diff": float(np.max(np.hypot(*(k_sim - sim).T) / r_sim)),
@@ -209,19 +283,11 @@ def run(hp):
         "bilinear_maxmin": bil_maxmin,
         "squared_difference_minmax": sq_minmax,
         "squared_difference_maxmin": sq_maxmin,
-        "seed": hp.seed,
     }
-    _figure(out, sim, alt, k_sim, k_alt, hp)
-    metrics["seconds"] = round(time.time() - started, 1)
-    common.write_metrics(out, metrics, hp, started)
-    common.print_metrics(NAME, metrics, [
+    _figure(r.out, sim, alt, k_sim, k_alt, extra, hp)
+    return r.finish(metrics, claims, headline=[
         "initial_radius", "simultaneous_radius_growth_per_step", "sqrt_1_plus_lr2", "simultaneous_final_radius",
-        "alternating_radius_min", "alternating_radius_max", "alternating_final_radius",
+        "alternating_radius_min", "alternating_radius_max", "alternating_final_radius", "extragradient_final_radius",
         "alternating_invariant_max_rel_drift", "keras_simultaneous_max_rel_diff", "keras_alternating_max_abs_diff",
         "bilinear_minmax", "bilinear_maxmin", "squared_difference_minmax", "squared_difference_maxmin", "seconds",
     ])
-    return metrics
-
-
-if __name__ == "__main__":
-    run(HParams())

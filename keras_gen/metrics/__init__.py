@@ -4,11 +4,13 @@ NumPy functions (arrays or tensors in, Python floats out, natural log):
 `entropy`, `cross_entropy`, `kl_divergence`, `js_divergence` (discrete distributions),
 `wasserstein_1d` (exact, samples), `mmd2` / `gaussian_kernel` (Gaussian-kernel MMD),
 `frechet_distance`, `inception_score`, `kernel_inception_distance` (feature scores),
-`modes_covered`, `high_quality_share` (toy mixtures), `DigitEvaluator` (the one evaluation
-of generated digits: IS, class shares, FID/KID with floors, memorisation, requested class),
-`ais_log_partition` / `ais_log_likelihood` (an RBM's log Z and test log-likelihood by
-annealed importance sampling), `independent_bernoulli_log_likelihood` (the trivial model
-of binary images), `linear_probe_accuracy` /
+`modes_covered`, `high_quality_share`, `fitted_gaussian_samples`, `uniform_ring_samples` (toy
+mixtures), `classifier_two_sample_accuracy` (a fresh discriminator: can it tell two samples
+apart?), `DigitEvaluator` (the one evaluation of generated digits: IS, class shares,
+FID/KID with floors, memorisation, requested class), `ais_log_partition` /
+`ais_log_likelihood` (an RBM's log Z and test log-likelihood by annealed importance
+sampling), `independent_bernoulli_log_likelihood` (the trivial model of binary images),
+`linear_probe_accuracy` /
 `LogisticProbe` / `random_projection` (linear probes of representations).
 Keras `Metric` classes for accumulating over batches: `FrechetDistance`,
 `InceptionScore`, `MeanMMD2` (import TensorFlow on first use).
@@ -33,7 +35,16 @@ from keras_gen.metrics.fid import (  # noqa: F401
     polynomial_kernel,
 )
 from keras_gen.metrics.mmd import gaussian_kernel, median_bandwidth, mmd2  # noqa: F401
-from keras_gen.metrics.toys import assign_to_modes, high_quality_share, mode_counts, modes_covered  # noqa: F401
+from keras_gen.metrics.toys import (  # noqa: F401
+    assign_to_modes,
+    fair_share_count,
+    fitted_gaussian_samples,
+    high_quality_share,
+    mode_counts,
+    modes_covered,
+    uniform_ring_samples,
+)
+from keras_gen.metrics.two_sample import classifier_two_sample_accuracy, gaussian_bayes_accuracy  # noqa: F401
 from keras_gen.metrics.digit_classifier import digit_classifier, digit_classifier_info, digit_features, digit_probs  # noqa: F401
 from keras_gen.metrics.likelihood import importance_sampled_bounds, iwae_nll, negative_elbo  # noqa: F401
 from keras_gen.metrics.ais import (  # noqa: F401

@@ -42,3 +42,41 @@ def test_bad_inputs():
         high_quality_share(np.zeros((5, 2)), RING, -1.0)
     with pytest.raises(KerasGenError, match="sigma"):
         high_quality_share(np.zeros((5, 2)), RING, [0.1, 0.2])
+
+
+def test_fair_share_rule():
+    from keras_gen.metrics import fair_share_count
+
+    # 5% of a fair share of 2,500 samples over 8 modes: ceil(15.625) = 16.
+    assert fair_share_count(2500, 8, 0.05) == 16
+    assert fair_share_count(1600, 8, 0.05) == 10  # exactly 10, not ceil(10.000000000000002)
+    assert fair_share_count(10, 8, 0.05) == 1
+    sigma = 0.02
+    # Mode 0 gets 16 good samples, mode 1 gets 15, the rest of the 2,500 are far away.
+    far = np.zeros((2500 - 31, 2))
+    samples = np.concatenate([np.repeat(RING[:1], 16, 0), np.repeat(RING[1:2], 15, 0), far])
+    assert modes_covered(samples, RING, sigma, min_share=0.05) == 1
+    assert modes_covered(samples, RING, sigma) == 2  # the literal rule: one sample is enough
+    with pytest.raises(KerasGenError, match="not both"):
+        modes_covered(samples, RING, sigma, min_count=2, min_share=0.05)
+    with pytest.raises(KerasGenError, match="min_share"):
+        modes_covered(samples, RING, sigma, min_share=0.0)
+
+
+def test_trivial_generators():
+    from keras_gen.metrics import fitted_gaussian_samples, uniform_ring_samples
+
+    rng = np.random.default_rng(1)
+    data = RING[rng.integers(0, 8, 4000)] + 0.02 * rng.normal(size=(4000, 2))
+    g = fitted_gaussian_samples(data, 20000, seed=3)
+    np.testing.assert_allclose(g.mean(0), data.mean(0), atol=0.05)
+    np.testing.assert_allclose(np.cov(g, rowvar=False), np.cov(data, rowvar=False), atol=0.08)
+    assert modes_covered(g, RING, 0.02, min_share=0.05) == 0  # no modes
+    ring = uniform_ring_samples(RING, 0.02, 20000, seed=3)
+    np.testing.assert_allclose(np.linalg.norm(ring, axis=1).mean(), 2.0, atol=0.002)
+    assert modes_covered(ring, RING, 0.02, min_share=0.05) == 8
+    # Within 3 sigma of a mode: about 8 * 2 * 0.06 / (2 pi 2) of the points (radial noise aside).
+    share = high_quality_share(ring, RING, 0.02)
+    assert 0.04 < share < 8 * 2 * 0.06 / (4 * np.pi)
+    with pytest.raises(KerasGenError, match="centers"):
+        uniform_ring_samples(np.zeros((4, 3)), 0.1, 10)
