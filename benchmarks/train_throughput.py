@@ -6,11 +6,12 @@ minutes, so every round measures the peaks and every model once, alternating, an
 medians over `--rounds` are printed, with each model's GFLOP/s as a share of the conv2d
 peak of its own round.
 
-FLOPs are counted per layer by the formulas of notes 001 (multiply-accumulates; one MAC =
-2 FLOPs, as in the matmul peak's 2 n^3):
+FLOPs are counted per layer by `keras_gen.analysis.count_macs` (the formulas of notes
+001, walked over each network's layer graph; one multiply-accumulate = 2 FLOPs, as in the
+matmul peak's 2 n^3):
 
-    Conv2D            c_in c_out l_w l_h k_w k_h / (s_w s_h)   (l = input size, "same")
-    Conv2DTranspose   c_in c_out l_w l_h k_w k_h               (l = input size)
+    Conv2D            c_in c_out k_w k_h / g per output position  (= c_in c_out l_w l_h k_w k_h / (s_w s_h g), 'same')
+    Conv2DTranspose   c_in c_out l_w l_h k_w k_h                 (l = input size)
     Dense             c_in c_out
     (normalisation and activations are element-wise and left out)
 
@@ -44,25 +45,9 @@ MODELS = ("dcgan28", "dcgan28_repro", "dcgan32", "wgan_gp_ring", "wgan_piano_rol
 # ---------------------------------------------------------------- FLOP counting
 def forward_macs(model):
     """Multiply-accumulates of one example's forward pass through `model` (notes 001)."""
-    import keras
+    from keras_gen.analysis import count_macs
 
-    total = 0
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.Conv2DTranspose):
-            _, h, w, c_in = layer.input.shape
-            kh, kw = layer.kernel_size
-            total += c_in * layer.filters * h * w * kh * kw
-        elif isinstance(layer, keras.layers.Conv2D):
-            _, h, w, c_in = layer.input.shape
-            kh, kw = layer.kernel_size
-            sh, sw = layer.strides
-            if layer.padding == "valid":
-                h, w = h - kh + 1, w - kw + 1  # the output positions, times the stride
-                h, w = (h + sh - 1) // sh * sh, (w + sw - 1) // sw * sw
-            total += c_in * layer.filters * h * w * kh * kw // (sh * sw)
-        elif isinstance(layer, keras.layers.Dense):
-            total += layer.input.shape[-1] * layer.units
-    return int(total)
+    return count_macs(model)
 
 
 def step_flops(kind, g=None, d=None, ae=None, n_critic=1, penalty=False):

@@ -3,16 +3,23 @@
     keras-gen list                         the reproductions, one line each
     keras-gen reproduce NAME [--field v]   run one (options = its HParams fields)
     keras-gen export NAME --from OUT       export a reproduction's trained model
+    keras-gen launch --workers N reproduce NAME [--field v]
+                                           run one as N workers of a multi-worker cluster
+                                           on this machine (keras_gen/launch.py)
     keras-gen report [--run] [--only N,..] RESULTS.md and results/ from the runs' claim records
 
 Problems the user can fix (unknown name, wrong shape or dtype, NaN in data, missing
 file) print one line `keras-gen: error: ...` and exit with status 2, without a
 traceback. A run interrupted with Ctrl-C exits 130 and resumes from its last
-checkpoint when the same command is run again.
+checkpoint when the same command is run again. A worker of a multi-worker cluster that
+loses another worker (killed, or its host gone) prints one line
+`keras-gen: error: lost another worker ...` and exits with status 3; rerunning the
+cluster resumes from the last backup.
 """
 import argparse
 import dataclasses
 import importlib
+import os
 import sys
 
 from keras_gen import MISSING_TENSORFLOW, tensorflow_installed
@@ -20,6 +27,7 @@ from keras_gen.errors import KerasGenError, unknown_name
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
+EXIT_WORKER_LOST = 3
 
 
 def _table():
@@ -85,6 +93,46 @@ def cmd_export(ns):
     return 0
 
 
+def _lost_worker(err):
+    """Whether `err` is TensorFlow reporting that a collective lost another worker."""
+    if not os.environ.get("TF_CONFIG") and not os.environ.get("SLURM_JOB_ID"):
+        return False
+    try:
+        import tensorflow as tf
+    except ImportError:  # pragma: no cover
+        return False
+    lost = (tf.errors.UnavailableError, tf.errors.CancelledError, tf.errors.AbortedError,
+            tf.errors.DeadlineExceededError, tf.errors.InternalError)
+    return isinstance(err, lost)
+
+
+def cmd_launch(argv):
+    parser = argparse.ArgumentParser(
+        prog="keras-gen launch", description=launch_doc(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        usage="keras-gen launch --workers N reproduce NAME [options]")
+    parser.add_argument("--workers", type=int, default=2, help="number of worker processes (default: 2)")
+    if "reproduce" not in argv:
+        if any(a in ("-h", "--help") for a in argv):
+            parser.print_help()
+            return 0
+        parser.error("launch needs `reproduce NAME [options]` after its own options")
+    cut = argv.index("reproduce")
+    ns = parser.parse_args(argv[:cut])
+    rest = argv[cut:]
+    if len(rest) > 1 and not rest[1].startswith("-"):
+        _module(rest[1])  # an unknown name is reported once, here, not by every worker
+    from keras_gen.launch import launch
+
+    return launch(ns.workers, rest)
+
+
+def launch_doc():
+    from keras_gen import launch
+
+    return launch.__doc__
+
+
 def cmd_report(ns):
     """Runs the reproductions (with --run), then writes RESULTS.md and results/ from runs/."""
     import os
@@ -109,7 +157,9 @@ def cmd_report(ns):
                 print(f"keras-gen: error: {name}: {err}", file=sys.stderr)
                 failed.append(name)
     generated_by = "keras-gen report " + ("--run" if ns.run else f"--from {ns.from_dir}")
-    path, runs = report.write_report(ns.from_dir, ns.output, ns.results_dir, names=names, generated_by=generated_by)
+    path, runs = report.write_report(ns.from_dir, ns.output, ns.results_dir, names=names, generated_by=generated_by,
+                                     readme=ns.readme or None,
+                                     descriptions={n: d for n, (_, d) in table.items()})
     claims = [c for r in runs if r["record"] for c in r["record"]["claims"]]
     print(f"wrote {path} ({len(runs)} runs, {len(claims)} claims, {sum(c['met'] for c in claims)} met) and "
           f"{ns.results_dir}/")
@@ -130,6 +180,8 @@ def main(argv=None):
     rep = sub.add_parser("reproduce", help="run a reproduction (keras-gen reproduce NAME --help)",
                          add_help=False)
     rep.add_argument("name", nargs="?")
+    sub.add_parser("launch", help="run a reproduction as N workers on this machine "
+                                  "(keras-gen launch --workers N reproduce NAME ...)", add_help=False)
     exp = sub.add_parser("export", help="export a trained reproduction as a TF-Serving SavedModel")
     exp.add_argument("name")
     exp.add_argument("--from", dest="from_dir", required=True,
@@ -143,6 +195,8 @@ def main(argv=None):
     rpt.add_argument("--seeds", default="", help="with --run: the report seeds of every reproduction")
     rpt.add_argument("--output", default="RESULTS.md", help="the report file (default: RESULTS.md)")
     rpt.add_argument("--results-dir", default="results", help="folder for the figures (default: results)")
+    rpt.add_argument("--readme", default="README.md",
+                     help="rewrite this file's reproductions table from the same runs ('' = none; default: README.md)")
     try:
         needs_tf = argv[:1] not in (["list"], ["-h"], ["--help"], [], ["report"]) or "--run" in argv
         if needs_tf and not tensorflow_installed():
@@ -155,6 +209,8 @@ def main(argv=None):
                     return 0
                 parser.error("reproduce needs a NAME; see `keras-gen list`")
             return cmd_reproduce(rest[0], rest[1:])
+        if argv[:1] == ["launch"]:
+            return cmd_launch(argv[1:])
         ns = parser.parse_args(argv)
         if ns.command == "list":
             return cmd_list(ns)
@@ -168,6 +224,14 @@ def main(argv=None):
         print("keras-gen: interrupted; run the same command again to resume from the last checkpoint",
               file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as err:  # noqa: BLE001 - only a lost worker is turned into one line
+        if not _lost_worker(err):
+            raise
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
+        print(f"keras-gen: error: lost another worker of the cluster ({type(err).__name__}: {first}); "
+              "run the same command on every worker (or the same keras-gen launch) again to resume "
+              "from the last backup", file=sys.stderr)
+        return EXIT_WORKER_LOST
 
 
 if __name__ == "__main__":

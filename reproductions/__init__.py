@@ -35,6 +35,10 @@ REPRODUCTIONS = {
     "cliff-walking": ("reproductions.cliff_walking", "T10: Sarsa vs Q-learning on CliffWalking (Sutton & Barto Ex. 6.6); online returns, greedy paths, DP returns, 3 x 50 runs"),
     "dqn-cartpole": ("reproductions.dqn_cartpole", "T10: DQN (replay, target network, Huber) on CartPole-v1; greedy return over 100 fresh episodes >= 475 on 2 of 3 seeds, SavedModel"),
     "bigan-mnist": ("reproductions.bigan_mnist", "C10/S10: BiGAN; a linear probe on E(x) vs a random projection of equal size and raw pixels"),
+    "cnn-arithmetic": ("reproductions.cnn_arithmetic", "T6: output size, params, MACs, receptive field by the notes' formulas on VGG16/ResNet50/MobileNet/InceptionV3 vs Keras, papers, gradients"),
+    "bias-variance-and-validation": ("reproductions.bias_variance_and_validation", "T12: model bias vs overfitting vs mismatch on a polynomial regression; k-fold CV picks the degree the test set prefers; updates per epoch = ceil(N/B)"),
+    "batch-norm-digits": ("reproductions.batch_norm_digits", "T4: Ioffe & Szegedy's figure 1 on digits (3x100 sigmoid, N(0,0.01^2), SGD) with/without BN; moving averages vs the formula; wine least squares before/after standardising"),
+    "ce-vs-mse": ("reproductions.ce_vs_mse", "T5: softmax regression on digits, cross-entropy vs squared error from a saturating and a small init; logit gradients at saturation"),
     "critical-points-and-sharpness": (
         "reproductions.critical_points_and_sharpness",
         "T1-T3: the toy saddle's Hessian, GD's sharpness at 2/eta vs SGD's, the notes' optimisers on a kappa=1000 quadratic and digits",

@@ -96,20 +96,18 @@ def _jsonable(x):
     return x
 
 
-def tanh_digits_dataset(x, batch_size, seed, labels=None):
+def tanh_digit_batches(x, batch_size, seed, labels=None):
     """Digits `x` in [0, 1] for a generator with a tanh output, as the digit GANs train on them.
 
-    Scaled to [-1, 1] (paired with `labels` if given), cached in memory, reshuffled every
-    epoch from `seed`, full batches of `batch_size`, prefetched. The cache comes before the
-    shuffle: after it, every epoch would replay the first epoch's batches in one order.
+    Scaled to [-1, 1] (paired with `labels` if given), full batches of `batch_size`, in an
+    order that is a pure function of (seed, epoch) (`keras_gen.data.EpochBatches`): a new
+    order every epoch, the same under every strategy, and a resumed run continues with
+    the batches an uninterrupted one would have seen.
     """
-    import tensorflow as tf
-    from keras_gen.data import steady_prefetch
+    from keras_gen.data import EpochBatches
 
-    scaled = x * 2.0 - 1.0
-    ds = tf.data.Dataset.from_tensor_slices(scaled if labels is None else (scaled, labels))
-    return (ds.cache().shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-            .batch(batch_size, drop_remainder=True).apply(steady_prefetch))
+    scaled = (np.asarray(x, np.float32) * 2.0 - 1.0)
+    return EpochBatches(scaled if labels is None else (scaled, np.asarray(labels)), batch_size, seed)
 
 
 def adam_hold_then_cosine(learning_rate, total_steps, decay_fraction, beta_1=0.5):
@@ -155,7 +153,7 @@ def fit_digit_gan(r, key, build, x, epochs, batch_size, learning_rate, decay_fra
         model.compile(d_optimizer=adam_hold_then_cosine(learning_rate, steps, decay_fraction),
                       g_optimizer=adam_hold_then_cosine(g_learning_rate or learning_rate, steps, decay_fraction),
                       jit_compile=jit_compile_for(r.strategy))
-    ds = tanh_digits_dataset(x, batch_size, seed, labels=labels)
+    ds = tanh_digit_batches(x, batch_size, seed, labels=labels)
     callbacks = []
     if grid_every:
         callbacks.append(SampleGrid(os.path.join(folder, "grids"), every=grid_every, n=100, ncols=10, seed=seed,
@@ -505,23 +503,66 @@ class Run:
         the part depends on; a stored result of another recipe is moved aside and
         computed afresh. Call `fit` and other helpers that write into `<out>/<key>/`
         inside `compute`.
+
+        Under multi-worker training every worker decides from its own folder, then all
+        take the common answer (`training.agree`): the part is reused only if every
+        worker has it, else every worker computes it again (its collectives need all of
+        them).
         """
+        from keras_gen import training
+
         folder = self.key_dir(key, self.recipe if recipe is None else recipe)
         path = os.path.join(folder, "result.json")
-        if os.path.exists(path):
+        if not self.chief and not os.path.exists(path):
+            # A finished run deleted this worker's private folder; the chief's copy (same
+            # machine or a shared file system) holds the same numbers.
+            chief_path = os.path.join(self.final_out, key, "result.json")
+            chief_recipe = os.path.join(self.final_out, key, "recipe.json")
+            if os.path.exists(chief_path) and os.path.exists(chief_recipe):
+                with open(chief_recipe, encoding="utf-8") as f:
+                    if json.load(f) == _jsonable(self.recipe if recipe is None else recipe):
+                        path = chief_path
+        have = training.agree([int(os.path.exists(path))], self.strategy, op="MIN")[0]
+        if have:
             with open(path, encoding="utf-8") as f:
                 print(f"{key}: finished in an earlier run; reusing {path}")
                 return json.load(f)
         result = compute()
-        _write_json(path, _jsonable(result))
+        _write_json(os.path.join(folder, "result.json"), _jsonable(result))
         return result
+
+    def resume_epoch(self, key):
+        """The epoch `fit(..., key=key)` continues from: 0, or the last epoch its backup finished.
+
+        All workers of a cluster must resume at the same epoch; a mismatch (a worker lost
+        its backup folder) is a one-line error telling how to start that part afresh.
+        """
+        from keras_gen import training
+        from keras_gen.errors import KerasGenError
+
+        backup = os.path.join(self.key_dir(key), "backup")
+        lo, hi = (int(v) for v in (training.agree([training.backup_epoch(backup)], self.strategy, op="MIN")[0],
+                                   training.agree([training.backup_epoch(backup)], self.strategy, op="MAX")[0]))
+        if lo != hi:
+            raise KerasGenError(f"{key}: the workers' backups stopped at different epochs ({lo} and {hi}); "
+                                f"delete {os.path.join(self.final_out, key)} (and the workers' .worker-* copies) to "
+                                "start it afresh")
+        return lo
 
     def fit(self, model, data, key, epochs, callbacks=(), tensorboard=True, **fit_kwargs):
         """`model.fit(data, epochs=epochs, ...)` that resumes where an interrupted run stopped.
 
-        Returns the `History.history` dict of the epochs run by this call.
+        `data` is a `tf.data.Dataset`, or (better) a `keras_gen.data.EpochBatches`:
+        then each epoch's order is a pure function of (seed, epoch), the dataset starts
+        at the epoch the backup resumes from, and a resumed run sees exactly the batches
+        an uninterrupted one would have (the model's weights, both optimizers' states and
+        step counters come back through `BackupAndRestore`, so stateless noise and
+        schedules continue too). Returns the `History.history` dict of the epochs run by
+        this call.
         """
         import keras
+
+        from keras_gen.data import EpochBatches
 
         folder = self.key_dir(key)
         cbs = [keras.callbacks.BackupAndRestore(os.path.join(folder, "backup"))]
@@ -529,6 +570,13 @@ class Run:
             cbs.append(keras.callbacks.TensorBoard(os.path.join(self.out, "logs", key)))
         cbs += [keras.callbacks.TerminateOnNaN(), *callbacks]
         fit_kwargs.setdefault("verbose", 2)
+        fit_kwargs.setdefault("shuffle", False)  # a dataset brings its own order
+        if isinstance(data, EpochBatches):
+            start = self.resume_epoch(key)
+            if start:
+                print(f"{key}: resuming at epoch {start + 1} of {epochs}")
+            fit_kwargs["steps_per_epoch"] = data.steps_per_epoch
+            data = data.dataset(epochs, start_epoch=start)
         history = model.fit(data, epochs=epochs, callbacks=cbs, **fit_kwargs)
         return history.history
 

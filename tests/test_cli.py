@@ -42,7 +42,12 @@ def _npy(tmp_path, name, array):
         (["reproduce", GMA, "--strategy", "tpu"], "unknown strategy 'tpu'"),
         (["reproduce", GMA, "--midi-dir", "/no/such/folder"], "MIDI folder not found: /no/such/folder"),
         (["reproduce", GMA, "--data", "/no/such/rolls.npy"], "data file not found: /no/such/rolls.npy"),
-        (["reproduce", GMA, "--epochs", "0"], "must be at least 1"),
+        (["reproduce", GMA, "--epochs", "0"], "--epochs must be >= 1, got 0"),
+        (["reproduce", "dcgan-mnist", "--latent-dim", "-1"], "--latent-dim must be >= 1, got -1"),
+        (["reproduce", "dcgan-mnist", "--label-smoothing", "1.5"], "--label-smoothing must be < 1, got 1.5"),
+        (["reproduce", "dcgan-mnist", "--eval-split", "train"], "unknown eval split 'train'; choose one of: test, validation"),
+        (["reproduce", GMA, "--seeds", "1,x"], "--seeds must be comma-separated integers, got '1,x'"),
+        (["reproduce", GMA, "--precision", "half"], "unknown precision 'half'"),
         (["export", GMA, "--from", "/no/such/run"], "no trained model at /no/such/run"),
     ],
 )
@@ -61,7 +66,9 @@ def test_bad_data_files_are_named(capsys, tmp_path):
     nan_path = _npy(tmp_path, "nan.npy", with_nan)
     strings = _npy(tmp_path, "text.npy", np.array(["a", "b"]))
     out_of_range = _npy(tmp_path, "range.npy", np.full((20, 2, 88), 3.0, np.float32))
+    empty = _npy(tmp_path, "empty.npy", np.zeros((0, 2, 88), np.float32))
     for path, message in [
+        (empty, "has 0 rolls; need at least 10"),
         (wrong_shape, "has shape [20, 3, 88, 1]; expected [b, 2, 88, 1]"),
         (nan_path, "contains 1 NaN or infinite values"),
         (strings, "has dtype <U1; expected numbers"),

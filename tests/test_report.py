@@ -40,8 +40,10 @@ def runs(tmp_path):
 
 def test_report_structure_verdicts_and_image_limits(runs, tmp_path, capsys):
     md, results = tmp_path / "RESULTS.md", tmp_path / "results"
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n\nbefore\n\n{report.TABLE_START}\nold table\n{report.TABLE_END}\n\nafter\n")
     assert main(["report", "--from", str(runs), "--output", str(md), "--results-dir", str(results),
-                 "--only", "dcgan-mnist,minmax-vs-maxmin"]) == 0
+                 "--only", "dcgan-mnist,minmax-vs-maxmin", "--readme", str(readme)]) == 0
     text = md.read_text()
     assert text.startswith("# Results") and "do not edit by hand" in text
     assert "2 reproductions, 3 claims: **2 met, 1 not met**" in text
@@ -62,6 +64,12 @@ def test_report_structure_verdicts_and_image_limits(runs, tmp_path, capsys):
     assert "](results/dcgan-mnist/samples.png)" in text
     assert "| dcgan-mnist | 2026-12-01T12:00:00+0000 | 2.1 min | 2 CPU cores, no GPU |" in text
     assert "wrote" in capsys.readouterr().out
+    # The README's table is rewritten from the same runs: every claim's number as in RESULTS.md.
+    new = readme.read_text()
+    assert new.startswith("# x\n\nbefore") and new.rstrip().endswith("after") and "old table" not in new
+    row = next(line for line in new.splitlines() if line.startswith("| `dcgan-mnist`"))
+    assert "S4 met: score 1 ± 0.1 (seeds 10, 11, 12) (target ≥ 0.5)" in row and "**not met**" in row
+    assert "score = 1 ± 0.1 (seeds 10, 11, 12)" in text  # the same number in RESULTS.md
 
 
 def test_total_size_limit_and_missing_runs(runs, tmp_path):

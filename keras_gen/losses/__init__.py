@@ -30,3 +30,10 @@ from keras_gen.losses.fgan import (  # noqa: F401
     get_divergence,
 )
 from keras_gen.losses.feature_matching import feature_matching_loss, replica_feature_matching_loss  # noqa: F401
+from keras_gen.losses.classification import (  # noqa: F401
+    SoftmaxSquaredError,
+    cross_entropy_logit_gradient,
+    softmax_cross_entropy,
+    softmax_squared_error,
+    squared_error_logit_gradient,
+)

@@ -29,6 +29,7 @@ from keras_gen.losses.gan import minimax_discriminator_loss, non_saturating_gene
 from keras_gen.losses.vae import bernoulli_reconstruction, gaussian_reconstruction
 from keras_gen.export import export_endpoints
 from keras_gen.models.vae import LIKELIHOODS, _prior_sample
+from keras_gen.training.precision import loss_scaled, to_float32
 from keras_gen.training.strategy import apply_gradients, global_mean
 
 
@@ -95,7 +96,10 @@ class AAE(keras.Model):
         if len({id(o) for o in opts}) < 3:
             raise KerasGenError("optimizer, d_optimizer and g_optimizer must be three different optimizer objects")
         super().compile(optimizer=opts[0], **kwargs)
-        self.d_optimizer, self.g_optimizer = opts[1], opts[2]
+        # mixed_float16: each of the three optimizers scales its loss (keras_gen.training.precision).
+        self.optimizer = loss_scaled(self.optimizer, self.encoder, self.decoder)
+        self.d_optimizer = loss_scaled(opts[1], self.discriminator)
+        self.g_optimizer = loss_scaled(opts[2], self.encoder)
         with self.distribute_strategy.scope():
             self.optimizer.build(self.autoencoder_variables)
             self.d_optimizer.build(self.discriminator.trainable_variables)
@@ -121,23 +125,23 @@ class AAE(keras.Model):
                                      tf.identity(self.optimizer.iterations))
         # 1. reconstruction phase
         with tf.GradientTape() as tape:
-            rec = self.reconstruction_loss(x, self.decoder(self.encoder(x, training=True), training=True))
+            rec = self.reconstruction_loss(x, to_float32(self.decoder(self.encoder(x, training=True), training=True)))
             loss = global_mean(rec)
         variables = self.autoencoder_variables
         apply_gradients(self.optimizer, loss, variables, tape)
         # 2. regularisation phase, discriminator: prior samples are "real", codes "fake"
         codes = self.encoder(x, training=True)
         with tf.GradientTape() as tape:
-            real_logits = self.discriminator(prior, training=True)
-            fake_logits = self.discriminator(codes, training=True)
+            real_logits = to_float32(self.discriminator(prior, training=True))
+            fake_logits = to_float32(self.discriminator(codes, training=True))
             d_per_example = minimax_discriminator_loss(real_logits, fake_logits)
             d_loss = global_mean(d_per_example)
         variables = self.discriminator.trainable_variables
         apply_gradients(self.d_optimizer, d_loss, variables, tape)
         # 3. regularisation phase, generator: the encoder makes codes D takes for prior samples
         with tf.GradientTape() as tape:
-            g_per_example = non_saturating_generator_loss(self.discriminator(self.encoder(x, training=True),
-                                                                             training=True))
+            g_per_example = non_saturating_generator_loss(to_float32(self.discriminator(self.encoder(x, training=True),
+                                                                                        training=True)))
             g_loss = global_mean(g_per_example)
         variables = self.encoder.trainable_variables
         apply_gradients(self.g_optimizer, g_loss, variables, tape)

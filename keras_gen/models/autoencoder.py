@@ -69,7 +69,22 @@ class CentreTap(keras.initializers.Initializer):
         return {}
 
 
-def group_meeting_autoencoder(l1=1e-5, l2=1e-5, initialization="recipe", name="group_meeting_autoencoder"):
+@keras.saving.register_keras_serializable(package="keras_gen")
+class Float32L1(keras.regularizers.L1):
+    """Keras's L1 activity penalty, computed in float32 whatever the layer's compute dtype.
+
+    Formula: `l1 * sum |x|` with x cast up to float32. Keras's own `L1` computes in the
+    dtype of its input, so under mixed precision the code layer's penalty would be a
+    bfloat16/float16 scalar (and Keras then fails to add it to the float32 losses:
+    "Cannot convert a list containing a tensor of dtype bfloat16 to float32").
+    """
+
+    def __call__(self, x):
+        return self.l1 * keras.ops.sum(keras.ops.absolute(keras.ops.cast(x, "float32")))
+
+
+def group_meeting_autoencoder(l1=1e-5, l2=1e-5, initialization="recipe", name="group_meeting_autoencoder",
+                              precision=None):
     """Builds the exact S1 autoencoder (functional API, 23,616 parameters).
 
     Args:
@@ -78,6 +93,10 @@ def group_meeting_autoencoder(l1=1e-5, l2=1e-5, initialization="recipe", name="g
         initialization: "recipe" (identity decoder filter, density-matched decoder
             bias; trains reliably) or "glorot" (Keras defaults; the final ReLU dies).
         name: model name.
+        precision: the layers' dtype policy: `float32`, `mixed_bfloat16` or
+            `mixed_float16` (None: Keras's global policy, which `--precision` sets). The
+            weights stay float32; the reconstruction is cast up to float32 by the last
+            layer, so the MSE and every metric are computed in float32.
 
     Returns:
         A `keras.Model` mapping `[b, 2, 88, 1]` rolls to `[b, 2, 88, 1]` reconstructions.
@@ -91,19 +110,21 @@ def group_meeting_autoencoder(l1=1e-5, l2=1e-5, initialization="recipe", name="g
         if not (isinstance(value, (int, float)) and value >= 0 and math.isfinite(value)):
             raise ValueError(f"{label} must be a finite number >= 0, got {value!r}")
     recipe = initialization == "recipe"
+    dtype = _policy(precision)
     kernel_reg = keras.regularizers.L2(l2) if l2 else None
 
     # === Layers ===
     encoder_conv = keras.layers.Conv2D(
-        2, ENCODER_KERNEL, padding="same", activation="relu", kernel_regularizer=kernel_reg, name="encoder_conv"
+        2, ENCODER_KERNEL, padding="same", activation="relu", kernel_regularizer=kernel_reg, name="encoder_conv",
+        dtype=dtype,
     )
-    encoder_flatten = keras.layers.Reshape((ROWS * 2 * N_KEYS,), name="encoder_flatten")
+    encoder_flatten = keras.layers.Reshape((ROWS * 2 * N_KEYS,), name="encoder_flatten", dtype=dtype)
     code = keras.layers.Dense(
         CODE_UNITS,
         activation="hard_sigmoid",
         kernel_regularizer=kernel_reg,
-        activity_regularizer=keras.regularizers.L1(l1) if l1 else None,
-        name="code",
+        activity_regularizer=Float32L1(l1) if l1 else None,
+        name="code", dtype=dtype,
     )
     decoder_dense = keras.layers.Dense(
         ROWS * N_KEYS,
@@ -112,9 +133,9 @@ def group_meeting_autoencoder(l1=1e-5, l2=1e-5, initialization="recipe", name="g
         bias_initializer=(
             keras.initializers.Constant(math.log(START_DENSITY / (1 - START_DENSITY))) if recipe else "zeros"
         ),
-        name="decoder_dense",
+        name="decoder_dense", dtype=dtype,
     )
-    decoder_reshape = keras.layers.Reshape((1, ROWS * N_KEYS, 1), name="decoder_reshape")
+    decoder_reshape = keras.layers.Reshape((1, ROWS * N_KEYS, 1), name="decoder_reshape", dtype=dtype)
     decoder_conv = keras.layers.Conv2D(
         1,
         DECODER_KERNEL,
@@ -122,15 +143,28 @@ def group_meeting_autoencoder(l1=1e-5, l2=1e-5, initialization="recipe", name="g
         activation="relu",
         kernel_regularizer=kernel_reg,
         kernel_initializer=CentreTap() if recipe else "glorot_uniform",
-        name="decoder_conv",
+        name="decoder_conv", dtype=dtype,
     )
-    output = keras.layers.Reshape((ROWS, N_KEYS, 1), name="output")
+    # float32 output: the reconstruction (and the loss and metrics on it) in full precision.
+    output = keras.layers.Reshape((ROWS, N_KEYS, 1), name="output", dtype="float32")
 
     # === Functional Model ===
     inputs = keras.Input((ROWS, N_KEYS, 1), name="roll")
     h = code(encoder_flatten(encoder_conv(inputs)))
     x_rec = output(decoder_conv(decoder_reshape(decoder_dense(h))))
     return keras.Model(inputs, x_rec, name=name)
+
+
+def _policy(precision):
+    """A dtype policy for `precision` (None: the global policy)."""
+    from keras_gen.errors import unknown_name
+    from keras_gen.training.cluster import PRECISIONS
+
+    if precision is None:
+        return keras.mixed_precision.global_policy()
+    if precision not in PRECISIONS:
+        raise unknown_name("precision", precision, PRECISIONS)
+    return keras.DTypePolicy(precision)
 
 
 def encoder(model):

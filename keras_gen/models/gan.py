@@ -40,6 +40,7 @@ from keras_gen.losses import gan as gan_losses
 from keras_gen.losses import penalties
 from keras_gen.losses.feature_matching import replica_feature_matching_loss
 from keras_gen.models.feature_network import feature_network
+from keras_gen.training.precision import loss_scaled, to_float32
 from keras_gen.training.strategy import apply_gradients, global_mean, replica_rows  # noqa: F401 (replica_rows re-exported)
 
 # Fold-in constants that separate the random streams of one update.
@@ -132,7 +133,9 @@ class AdversarialModel(keras.Model):
         g_opt = keras.optimizers.get(g_optimizer) if g_optimizer is not None else g_default
         if d_opt is g_opt:
             raise KerasGenError("d_optimizer and g_optimizer must be two different optimizer objects")
-        self.d_optimizer, self.g_optimizer = d_opt, g_opt
+        # mixed_float16: each player's optimizer scales its loss (keras_gen.training.precision).
+        self.d_optimizer = loss_scaled(d_opt, self.discriminator)
+        self.g_optimizer = loss_scaled(g_opt, self.generator)
         with self.distribute_strategy.scope():
             self.d_optimizer.build(self.d_trainable_variables)
             self.g_optimizer.build(self.g_trainable_variables)
@@ -208,8 +211,9 @@ class AdversarialModel(keras.Model):
         """D's output for samples `x` (with the condition/latents D is shown)."""
         x, condition, latents = tf.nest.map_structure(
             lambda t: tf.convert_to_tensor(t, tf.float32) if isinstance(t, np.ndarray) else t, (x, condition, latents))
-        return self.discriminator(self.discriminator_inputs(x, condition, latents, training=training),
-                                  training=training)
+        # float32 out: losses, penalties and metrics never see bfloat16/float16 logits.
+        return to_float32(self.discriminator(self.discriminator_inputs(x, condition, latents, training=training),
+                                             training=training))
 
     def discriminator_loss(self, real_out, fake_out, batch):
         """(per-example D loss `[batch]`, dict of per-example metric values)."""
@@ -247,7 +251,7 @@ class AdversarialModel(keras.Model):
             latents = replica_rows(lambda b, s=seed: self.sample_latents(b, s), local_batch)
             batch = {"x_real": x_real, "condition": condition, "latents": latents, "seed": seed}
             with tf.GradientTape() as tape:
-                x_fake = self.generator(self.generator_inputs(latents, condition), training=True)
+                x_fake = to_float32(self.generator(self.generator_inputs(latents, condition), training=True))
                 batch["x_fake"] = x_fake
                 real_out = self.discriminate(x_real, condition, None, training=True)
                 fake_out = self.discriminate(x_fake, condition, latents, training=True)
@@ -262,7 +266,7 @@ class AdversarialModel(keras.Model):
         latents = replica_rows(lambda b, s=seed: self.sample_latents(b, s), local_batch)
         batch = {"x_real": x_real, "condition": condition, "latents": latents, "seed": seed}
         with tf.GradientTape() as tape:
-            x_fake = self.generator(self.generator_inputs(latents, condition), training=True)
+            x_fake = to_float32(self.generator(self.generator_inputs(latents, condition), training=True))
             batch["x_fake"] = x_fake
             fake_out = self.discriminate(x_fake, condition, latents, training=True)
             g_per_example, g_logs = self.generator_loss(fake_out, batch)

@@ -29,6 +29,7 @@ import tensorflow as tf
 from keras_gen.errors import KerasGenError
 from keras_gen.layers.sampling import replica_slice_normal
 from keras_gen.losses.mmd import DEFAULT_BANDWIDTHS, _check_bandwidths, replica_mmd2
+from keras_gen.training.precision import to_float32
 from keras_gen.training.strategy import apply_gradients
 
 
@@ -102,7 +103,7 @@ estimate that is minimised).
         z = replica_slice_normal(tf.stack([local_batch, self.latent_dim]), self.seed, self.optimizer.iterations)
         variables = self.generator.trainable_variables
         with tf.GradientTape() as tape:
-            y = self.generator(z, training=True)
+            y = to_float32(self.generator(z, training=True))  # the MMD in float32 under mixed precision
             loss, value = replica_mmd2(tf.cast(x, y.dtype), y, self.bandwidths, self.unbiased)
         apply_gradients(self.optimizer, loss, variables, tape)
         self.mmd2_tracker.update_state(value)

@@ -66,6 +66,10 @@ class RBM(keras.Model):
     """
 
     def __init__(self, n_visible, n_hidden, k=1, persistent=False, n_chains=100, init_std=0.01, seed=0, **kwargs):
+        # Float32 under any global policy: the Gibbs sampling and CD statistics are
+        # hand-written matrix products on float32 weights, with nothing to gain from a
+        # low-precision copy (mixed precision leaves the RBM alone).
+        kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         for name, value in (("n_visible", n_visible), ("n_hidden", n_hidden), ("k", k), ("n_chains", n_chains)):
             if int(value) != value or int(value) < 1:
@@ -203,7 +207,11 @@ class RBM(keras.Model):
             n_model = global_batch
         dW, db, dc = self.cd_gradients(v0, v_model, global_batch, n_model)
         # The optimizer minimises: hand it minus the log-likelihood gradient estimate.
-        self.optimizer.apply([-dW, -db, -dc], [self.W, self.b, self.c])
+        optimizer = self.optimizer
+        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            # CD's updates are statistics, not backpropagated gradients: nothing to unscale.
+            optimizer = optimizer.inner_optimizer
+        optimizer.apply([-dW, -db, -dc], [self.W, self.b, self.c])
 
         recon = tf.reduce_mean(tf.square(v0 - self(v0)), axis=1)
         self.reconstruction_tracker.update_state(recon)

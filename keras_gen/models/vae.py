@@ -32,6 +32,7 @@ import tensorflow as tf
 from keras_gen.errors import KerasGenError, unknown_name
 from keras_gen.layers.sampling import GaussianSampler
 from keras_gen.losses.vae import bernoulli_reconstruction, gaussian_kl, gaussian_reconstruction
+from keras_gen.training.precision import to_float32
 from keras_gen.training.strategy import apply_gradients, global_mean
 
 LIKELIHOODS = ("bernoulli", "gaussian")
@@ -146,7 +147,7 @@ class VAE(keras.Model):
         # === Layers ===
         self.encoder = encoder
         self.decoder = decoder
-        self.sampler = GaussianSampler(seed=seed, name="sampler")
+        self.sampler = GaussianSampler(seed=seed, name="sampler", dtype="float32")  # sampling in float32
         # === Config ===
         self.beta = float(beta)
         self.likelihood = likelihood
@@ -195,9 +196,10 @@ class VAE(keras.Model):
 
     def _terms(self, data, step, training):
         x, condition = self._unpack(data)
-        mean, log_var = self.encoder(self._encoder_inputs(x, condition), training=training)
+        # float32 from the networks on (mixed precision): sampler, likelihood and KL.
+        mean, log_var = to_float32(self.encoder(self._encoder_inputs(x, condition), training=training))
         z = self.sampler([mean, log_var], step=step)
-        decoder_out = self.decoder(self._decoder_inputs(z, condition), training=training)
+        decoder_out = to_float32(self.decoder(self._decoder_inputs(z, condition), training=training))
         return self.reconstruction_loss(x, decoder_out), gaussian_kl(mean, log_var)
 
     def _regularization(self):

@@ -61,3 +61,49 @@ def configure(precision="float32", deterministic=False):
     keras.mixed_precision.set_global_policy(precision)
     if deterministic:
         tf.config.experimental.enable_op_determinism()
+
+
+def agree(values, strategy=None, op="MAX"):
+    """The element-wise `op` (`MAX` or `MIN`) of integer `values` over every worker of the cluster.
+
+    Decisions that change which collective ops run (skip a finished part, resume at
+    epoch k) must be the same on every worker, or the workers wait for each other's
+    collectives forever. Each worker brings what it sees on its own disk; all of them
+    go on with the common answer. Outside a multi-worker cluster it returns `values`.
+    Every worker must call it at the same point (it is a collective itself).
+    """
+    import numpy as np
+
+    from keras_gen.training.multiworker import is_multi_worker
+
+    strategy = strategy or tf.distribute.get_strategy()
+    values = np.asarray(values, dtype=np.int64)
+    if not is_multi_worker(strategy):
+        return values
+    if op not in ("MAX", "MIN"):
+        raise ValueError(f"op must be MAX or MIN, got {op!r}")
+    const = tf.constant(values)[None]
+
+    @tf.function
+    def gather():  # all_reduce knows only SUM and MEAN: gather every replica's values instead
+        return strategy.run(lambda: tf.distribute.get_replica_context().all_gather(const, axis=0))
+
+    every = strategy.experimental_local_results(gather())[0].numpy()
+    return every.max(axis=0) if op == "MAX" else every.min(axis=0)
+
+
+def backup_epoch(backup_dir):
+    """The epoch a `keras.callbacks.BackupAndRestore(backup_dir)` resumes from (0 without a backup).
+
+    Reads Keras's own record of it, `<backup_dir>/training_metadata.json`
+    (`{"epoch": next epoch, "batch": ...}` in Keras 3.15; a test tells when the format
+    changes), so a pipeline can be built to start at that epoch before `fit` restores
+    the weights.
+    """
+    import json
+
+    path = os.path.join(backup_dir, "training_metadata.json")
+    if not os.path.exists(path):
+        return 0
+    with open(path, encoding="utf-8") as f:
+        return int(json.load(f)["epoch"])

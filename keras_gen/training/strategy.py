@@ -1,7 +1,12 @@
 """One place that turns a strategy name into a `tf.distribute.Strategy`.
 
 Names: `default` (no distribution: the current default strategy), `mirrored`
-(all local GPUs, or all logical CPU devices), `multiworker` (reads `TF_CONFIG`).
+(all local GPUs, or all logical CPU devices), `multiworker`
+(`MultiWorkerMirroredStrategy` over the cluster in `TF_CONFIG`, or, under Slurm without
+a `TF_CONFIG`, the job's nodes through `SlurmClusterResolver`; `keras-gen launch`
+starts such a cluster on one machine). Under `multiworker` Keras's `fit` needs the
+workarounds of `keras_gen.training.multiworker`, installed when `keras_gen.training`
+is imported.
 
 What the models rely on under any strategy (see CONVENTIONS.md):
 - hand-written losses are averaged over the *global* batch, so N replicas at global
@@ -46,7 +51,13 @@ def _create(name):
         # Without GPUs MirroredStrategy would use a single CPU replica; with logical CPU
         # devices configured (tests), mirror over all of them.
         return tf.distribute.MirroredStrategy(devices=devices)
-    return tf.distribute.MultiWorkerMirroredStrategy()
+    import os
+
+    resolver = None
+    if not os.environ.get("TF_CONFIG") and os.environ.get("SLURM_JOB_ID"):
+        # One task per node of the Slurm job; the resolver reads SLURM_* and picks ports.
+        resolver = tf.distribute.cluster_resolver.SlurmClusterResolver()
+    return tf.distribute.MultiWorkerMirroredStrategy(cluster_resolver=resolver)
 
 
 def global_mean(per_example, global_batch_size=None):
@@ -59,6 +70,8 @@ def global_mean(per_example, global_batch_size=None):
     Formula: `sum_i v_i / B_global`.
     """
     per_example = tf.convert_to_tensor(per_example)
+    if per_example.dtype in (tf.float16, tf.bfloat16):
+        per_example = tf.cast(per_example, tf.float32)  # losses in float32 under mixed precision
     if per_example.shape.rank and per_example.shape.rank > 1:
         per_example = tf.reduce_mean(
             tf.reshape(per_example, [tf.shape(per_example)[0], -1]), axis=1
@@ -75,12 +88,22 @@ def setup_logical_cpus(n):
 
 
 def jit_compile_for(strategy):
-    """Whether to XLA-compile train steps under `strategy`.
+    """Whether to XLA-compile train steps under `strategy`: only with a single replica.
 
-    XLA speeds up the small train steps of these models a lot on one device, but under
-    MirroredStrategy it fails to place per-replica variables ("Trying to access
-    resource ... located in device CPU:1 from device CPU:0", TensorFlow's XLA known
-    issue about variables on other devices), so compile only for a single replica.
+    XLA speeds up the small train steps of these models a lot on one device. With more
+    than one replica it still fails on CPUs (TensorFlow 2.21, Keras 3.15; checked with
+    the variables created in the strategy's scope, as every keras_gen model does):
+
+    * `MirroredStrategy` over 2 (logical) CPUs: "Trying to access resource
+      .../replica_1 located in device CPU:1 from device CPU:0" (XLA's known issue
+      about variables on another device); `tests/training/test_xla_replicas.py`
+      keeps this failing case, and tells us when it starts to work.
+    * `MultiWorkerMirroredStrategy` (2 workers, one CPU each): "Collectives are not
+      yet implemented for CPU devices when compiling with XLA" (TensorFlow's
+      b/194942685), after which the workers abort.
+
+    GPUs compile collectives through NCCL and may well work; untested here (no GPU),
+    so the rule stays "one replica".
     """
     return strategy.num_replicas_in_sync == 1
 
@@ -114,8 +137,15 @@ def apply_gradients(optimizer, loss, variables, tape):
     in a few percent of traced steps (measured on an f-GAN: 6 of 80) earlier layers got
     gradients computed with already-updated weights, a wrong step eager execution never
     makes. Every model's train step applies its gradients through here.
+
+    With a `LossScaleOptimizer` (mixed_float16) the gradients are those of
+    `loss * dynamic_scale` (`output_gradients`), which the optimizer unscales.
     """
-    grads = tape.gradient(loss, variables)
+    from keras_gen.training.precision import loss_scale
+
+    scale = loss_scale(optimizer)
+    grads = tape.gradient(loss, variables,
+                          output_gradients=None if scale is None else tf.cast(scale, loss.dtype))
     with tf.control_dependencies([g for g in tf.nest.flatten(grads, expand_composites=True) if g is not None]):
         grads = [None if g is None else tf.identity(g) for g in grads]
     optimizer.apply(grads, variables)

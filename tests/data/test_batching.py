@@ -36,8 +36,8 @@ def test_every_pipeline_the_library_builds_has_the_autotuner_off():
     pipelines = {
         "load(toy)": kd.load("toy_ring8", batch_size=32),
         "toy_dataset": kd.toy_dataset("toy_grid25", n=100, batch_size=10),
-        "tanh_digits_dataset": common.tanh_digits_dataset(x, 16, seed=0),
-        "tanh_digits_dataset(labels)": common.tanh_digits_dataset(x, 16, seed=0, labels=np.arange(64)),
+        "tanh_digit_batches": common.tanh_digit_batches(x, 16, seed=0).dataset(2),
+        "tanh_digit_batches(labels)": common.tanh_digit_batches(x, 16, seed=0, labels=np.arange(64)).dataset(2),
     }
     for name, ds in pipelines.items():
         assert ds.options().autotune.enabled is False, name

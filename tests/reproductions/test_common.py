@@ -32,17 +32,24 @@ def test_export_saved_run_names_the_missing_model(tmp_path):
                                f"run `keras-gen reproduce dcgan-mnist --out {tmp_path}` first")
 
 
-def test_tanh_digits_dataset_scales_batches_and_keeps_labels():
+def test_tanh_digit_batches_scale_keep_labels_and_reshuffle_every_epoch():
     import numpy as np
 
-    x = np.linspace(0.0, 1.0, 70 * 4, dtype="float32").reshape(70, 2, 2, 1)
+    x = np.linspace(0.0, 1.0, 70, dtype="float32").reshape(70, 1, 1, 1)
     y = np.arange(70, dtype="int32")
-    batches = list(common.tanh_digits_dataset(x, 32, seed=0, labels=y))
-    assert [len(b[1]) for b in batches] == [32, 32]  # the incomplete batch is dropped
-    for images, labels in batches:
-        np.testing.assert_allclose(images.numpy(), x[labels.numpy()] * 2.0 - 1.0)
-    images_only = list(common.tanh_digits_dataset(x, 32, seed=0))
-    np.testing.assert_array_equal(images_only[0].numpy(), batches[0][0].numpy())  # same seeded order
+    batches = common.tanh_digit_batches(x, 32, seed=3, labels=y)
+    assert batches.steps_per_epoch == 2  # the incomplete batch is dropped
+    epochs = [list(batches.dataset(2, start_epoch=0))[:2], list(batches.dataset(2, start_epoch=0))[2:]]
+    orders = [np.concatenate([b[1].numpy() for b in e]) for e in epochs]
+    assert len(set(orders[0])) == 64 and not np.array_equal(orders[0], orders[1])  # a new order each epoch
+    for e in epochs:
+        for images, labels in e:
+            np.testing.assert_allclose(images.numpy().ravel(), x.ravel()[labels.numpy()] * 2 - 1, rtol=1e-6)
+    # A run resumed at epoch 1 sees epoch 1's batches, not epoch 0's again.
+    resumed = np.concatenate([b[1].numpy() for b in batches.dataset(2, start_epoch=1)])
+    np.testing.assert_array_equal(resumed, orders[1])
+    images_only = list(common.tanh_digit_batches(x, 32, seed=3).dataset(1))
+    np.testing.assert_array_equal(images_only[0].numpy(), epochs[0][0][0].numpy())  # same seeded order
 
 
 def test_adam_hold_then_cosine_is_a_fresh_adam_with_the_schedule():
@@ -54,23 +61,6 @@ def test_adam_hold_then_cosine_is_a_fresh_adam_with_the_schedule():
     schedule = a._learning_rate  # Keras 3 keeps the schedule object there
     assert isinstance(schedule, HoldThenCosine) and schedule.get_config() == HoldThenCosine(1e-3, 100, 0.5).get_config()
     assert float(schedule(0)) == pytest.approx(1e-3) and float(schedule(100)) == pytest.approx(0.05e-3)
-
-
-def test_tanh_digits_dataset_reshuffles_every_epoch_and_keeps_pairs():
-    import numpy as np
-
-    from reproductions.common import tanh_digits_dataset
-
-    x = np.linspace(0, 1, 40, dtype="float32").reshape(40, 1, 1, 1)
-    labels = np.arange(40)
-    ds = tanh_digits_dataset(x, 8, seed=3, labels=labels)
-    epochs = [[(bx.numpy().ravel(), by.numpy()) for bx, by in ds] for _ in range(2)]
-    order = [np.concatenate([by for _, by in e]) for e in epochs]
-    assert sorted(order[0]) == list(range(40)) and sorted(order[1]) == list(range(40))
-    assert not np.array_equal(order[0], order[1])  # a new order each epoch
-    for e in epochs:
-        for bx, by in e:
-            np.testing.assert_allclose(bx, x.ravel()[by] * 2 - 1, rtol=1e-6)  # images stay with their labels
 
 
 # ---------------------------------------------------------------- options, claims, Run

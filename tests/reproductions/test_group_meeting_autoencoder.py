@@ -35,16 +35,21 @@ def test_baselines_and_scores_against_hand_computed_values():
     assert (s["precision"], s["recall"]) == (0.5, 0.5) and s["f1"] == pytest.approx(0.5)
 
 
-def test_run_writes_metrics_figures_and_export(chorale_rolls, tmp_path):
+def test_run_writes_metrics_claim_figures_and_export(chorale_rolls, tmp_path):
     path, x = chorale_rolls
-    hp = gma.HParams(epochs=4, n_seeds=1, batch_size=16, learning_rate=1e-2, data=path, out=str(tmp_path / "run"),
+    hp = gma.HParams(epochs=4, seeds="0", batch_size=16, learning_rate=1e-2, data=path, out=str(tmp_path / "run"),
                      export_dir=str(tmp_path / "saved_models"))
     m = gma.run(hp)
-    for key in ("mse", "precision", "recall", "f1", "baseline_all_zeros_mse", "baseline_per_key_mean_mse",
-                "mse_over_per_key_mean", "seed", "seconds", "versions", "per_seed"):
-        assert key in m or key == "seed" and "seeds" in m
+    for key in ("mse", "note_precision", "recall", "f1", "baseline_all_zeros_mse", "baseline_per_key_mean_mse",
+                "mse_over_per_key_mean", "seeds", "seconds", "versions", "per_seed", "claims"):
+        assert key in m, key
     assert m["params"] == 23_616 and m["n_test"] == len(x) // 10
-    # 160 steps on 700 rolls of 6 chorales already beat predicting each key's frequency.
+    assert m["precision"] == "float32" and m["strategy"] == {"name": "default", "replicas": 1}
+    claim = m["claims"][0]
+    assert claim["id"] == "C1" and claim["op"] == "<=" and claim["target"] == 0.6 and claim["seeds"] == [0]
+    assert claim["baselines"]["per_key_mean"] == 1.0  # the trivial predictor fails the check
+    assert claim["met"] == (claim["value"] <= 0.6) and claim["value"] == pytest.approx(m["mse_over_per_key_mean"])
+    # 4 epochs on 630 rolls of 6 chorales already beat predicting each key's frequency.
     assert m["mse"] < m["baseline_per_key_mean_mse"]
     on_disk = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert on_disk["mse"] == pytest.approx(m["mse"]) and on_disk["hparams"]["epochs"] == 4
@@ -58,8 +63,8 @@ def test_run_writes_metrics_figures_and_export(chorale_rolls, tmp_path):
     second = gma.export(str(tmp_path / "run"), base_dir=str(tmp_path / "saved_models"))
     assert second.endswith(os.path.join("group_meeting_autoencoder", "2"))
 
-    # A rerun with the same settings reuses the finished model (same numbers) ...
-    again = gma.run(hp)
+    # A rerun with the same settings reuses the finished seed (same numbers) ...
+    again = gma.run(gma.HParams(**{**vars(hp), "export": False}))
     assert again["mse"] == m["mse"]
     # ... and one with other settings retrains instead of reusing stale weights.
     changed = gma.run(gma.HParams(**{**vars(hp), "epochs": 1, "export": False}))
@@ -67,34 +72,40 @@ def test_run_writes_metrics_figures_and_export(chorale_rolls, tmp_path):
     assert (tmp_path / "run" / "seed_0.old").is_dir()
 
 
-class _InterruptAfterFirstEpoch(keras.callbacks.Callback):
+class _InterruptInSecondEpoch(keras.callbacks.Callback):
     epochs_begun = []
+    interrupt = True
 
     def on_epoch_begin(self, epoch, logs=None):
         type(self).epochs_begun.append(epoch)
 
-    def on_epoch_end(self, epoch, logs=None):
-        if self.interrupt and epoch == 0:
+    def on_train_batch_end(self, batch, logs=None):
+        if self.interrupt and type(self).epochs_begun[-1] == 1 and batch == 2:
             raise KeyboardInterrupt
 
 
-def test_killed_run_resumes_from_its_last_epoch(chorale_rolls, tmp_path, monkeypatch):
+def test_killed_run_resumes_exactly(chorale_rolls, tmp_path, monkeypatch):
+    from reproductions import common
+
     path, _ = chorale_rolls
-    hp = gma.HParams(epochs=3, n_seeds=1, batch_size=64, data=path, out=str(tmp_path / "run"), export=False)
-    train, _, _ = gma.load_data(hp)
-    out = str(tmp_path / "run")
-    # Stand in for a kill: a callback (in place of TerminateOnNaN) interrupts after epoch 1.
-    _InterruptAfterFirstEpoch.interrupt = True
-    monkeypatch.setattr(keras.callbacks, "TerminateOnNaN", _InterruptAfterFirstEpoch)
+    hp = gma.HParams(epochs=3, seeds="0", batch_size=64, data=path, out=str(tmp_path / "run"), export=False)
+    train, _, _, _ = gma.load_data(hp)
+    # The uninterrupted run first (its own folder).
+    reference = gma.train_one(common.Run(gma.NAME, gma.HParams(**{**vars(hp), "out": str(tmp_path / "ref")})), 0,
+                              train)
+    # Stand in for a kill: a callback (in place of TerminateOnNaN) interrupts in epoch 2.
+    monkeypatch.setattr(keras.callbacks, "TerminateOnNaN", _InterruptInSecondEpoch)
     with pytest.raises(KeyboardInterrupt):
-        gma.train_one(hp, 0, train, out)
-    assert not (tmp_path / "run" / "seed_0" / "model.keras").exists()
-    _InterruptAfterFirstEpoch.interrupt = False
-    _InterruptAfterFirstEpoch.epochs_begun = []
-    model = gma.train_one(hp, 0, train, out)
-    assert _InterruptAfterFirstEpoch.epochs_begun == [1, 2]  # resumed, not restarted
-    steps = int(np.ceil(len(train) / hp.batch_size))
+        gma.train_one(common.Run(gma.NAME, hp), 0, train)
+    _InterruptInSecondEpoch.interrupt = False
+    _InterruptInSecondEpoch.epochs_begun = []
+    model = gma.train_one(common.Run(gma.NAME, hp), 0, train)
+    assert _InterruptInSecondEpoch.epochs_begun == [1, 2]  # resumed, not restarted
+    steps = len(train) // hp.batch_size
     assert int(model.optimizer.iterations.numpy()) == 3 * steps
+    # The same batches in the same order as the uninterrupted run: the same weights.
+    for a, b in zip(model.get_weights(), reference.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
 
 
 def test_midi_folder_with_a_broken_file_is_reported(tmp_path, capsys):
@@ -109,7 +120,7 @@ def test_midi_folder_with_a_broken_file_is_reported(tmp_path, capsys):
     from keras_gen import cli
 
     code = cli.main(["reproduce", "group-meeting-autoencoder", "--midi-dir", str(folder), "--epochs", "1",
-                     "--n-seeds", "1", "--no-export", "--out", str(tmp_path / "run")])
+                     "--seeds", "0", "--no-export", "--out", str(tmp_path / "run")])
     assert code == 0
     printed = capsys.readouterr().out
     assert "3 files parsed, 1 failed" in printed and "broken.mid" in printed
