@@ -6,6 +6,9 @@ NumPy functions (arrays or tensors in, Python floats out, natural log):
 `frechet_distance`, `inception_score`, `kernel_inception_distance` (feature scores),
 `modes_covered`, `high_quality_share` (toy mixtures), `DigitEvaluator` (the one evaluation
 of generated digits: IS, class shares, FID/KID with floors, memorisation, requested class),
+`PianoRollEvaluator` / `frechet_code_distance` and the piano-roll histograms of
+`keras_gen.metrics.piano_roll` (pitch, intervals between simultaneous notes, notes per
+frame, against independent-keys, uniform and real-training baselines),
 `linear_probe_accuracy` /
 `LogisticProbe` / `random_projection` (linear probes of representations).
 Keras `Metric` classes for accumulating over batches: `FrechetDistance`,
@@ -36,6 +39,7 @@ from keras_gen.metrics.digit_classifier import digit_classifier, digit_classifie
 from keras_gen.metrics.likelihood import importance_sampled_bounds, iwae_nll, negative_elbo  # noqa: F401
 from keras_gen.metrics.disentanglement import mutual_information_gap  # noqa: F401
 from keras_gen.metrics.evaluation import DigitEvaluator, nearest_neighbour_distances  # noqa: F401
+from keras_gen.metrics.piano_roll import PianoRollEvaluator, frechet_code_distance  # noqa: F401
 
 _STREAMING = ("FrechetDistance", "InceptionScore", "MeanMMD2")
 
