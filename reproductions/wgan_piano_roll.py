@@ -54,7 +54,41 @@ note-on probabilities; `discriminate`: roll -> critic score).
 
 What was chosen, on what
 ------------------------
-(filled in from the selection runs)
+Nothing in the defaults was chosen by looking at results yet. The WGAN's settings are
+the notes' (S5, "wgan-5000": RMSProp 5e-5, c = 0.01, n_critic 5, 5,000 generator
+iterations); WGAN-GP's are Gulrajani et al.'s (2017) defaults (Adam 1e-4, beta_1 = 0,
+beta_2 = 0.9, lambda = 10), with the same networks, batch and iterations; the threshold
+0.5 ("more likely on than off") is the same for both. The selection procedure is:
+
+    keras-gen reproduce wgan-piano-roll --eval-split validation --seeds 0,1 [--wgan-gp-learning-rate 3e-4 ...]
+
+which trains on the training pieces, scores on the validation pieces and sweeps
+`--thresholds`; `threshold_sweep_score` (mean over intervals, notes per frame and
+Frechet codes of value / independent-keys value; below 1 is better than independent
+keys) is the criterion. The trained parts do not depend on the threshold or the
+evaluation split, so the selection run's models are reused when rescored.
+
+Measured so far (December 2026, on a shared 2-core machine at load 15-25: one epoch of
+200 generator iterations took 2-13 minutes of wall time, so no selection run finished):
+the *interrupted* selection runs' last backups, selection seed 0, validation pieces,
+2,000 samples, against 10 draws of each baseline (mean; best draw):
+
+    measure (validation)     indep. keys      uniform random   training frames   WGAN 2,600 it.   WGAN-GP 3e-4, 800 it.
+                                                                                 thr. 0.5 / 0.2   thr. 0.5 / 0.2
+    pitch histogram TV       0.056 (0.052)    0.633 (0.627)    0.056 (0.046)     0.568 / 0.307    0.105 / 0.128
+    interval histogram TV    0.283 (0.280)    0.599 (0.596)    0.023 (0.018)     0.596 / 0.439    0.356 / 0.341
+    notes-per-frame TV       0.665 (0.648)    0.677 (0.667)    0.017 (0.014)     0.976 / 0.884    0.647 / 0.598
+    Frechet S1 codes         0.339 (0.325)    1.098 (1.083)    0.046 (0.038)     3.175 / 1.988    0.392 / 0.415
+
+(Scored by a one-off script with this module's `PianoRollEvaluator`, baselines and
+latent seed on the runs' BackupAndRestore weights: WGAN with clipping at 2,600 of 5,000
+iterations, WGAN-GP at learning rate 3e-4 after 800 of 5,000.)
+Neither partial model beats the independent-keys roll on intervals or Frechet codes;
+WGAN-GP at threshold 0.2-0.3 is below the best independent-keys draw on notes per frame
+(0.598-0.603 vs 0.648). The WGAN with clipping at 2,600 iterations spreads probability
+thinly (mean 0.038, but only 0.09% of keys above 0.5): no threshold makes it competitive.
+These are indications, not selections: the thresholds stay at 0.5 until the completed
+selection runs (both selection seeds, 5,000 iterations) choose them.
 """
 import csv
 import dataclasses

@@ -56,12 +56,12 @@ def test_an_independent_keys_model_cannot_pass_and_real_rolls_do():
 @pytest.mark.slow
 def test_tiny_run_claims_files_resume_and_export(tmp_path, capsys):
     out, saved = tmp_path / "run", tmp_path / "saved_models"
-    hp = repro.HParams(seeds="1", generator_iterations=12, n_critic=2, epochs=2, n_samples=100, baseline_draws=3,
+    hp = repro.HParams(seeds="1", generator_iterations=6, n_critic=2, epochs=2, n_samples=100, baseline_draws=3,
                        n_train=600, out=str(out), export_dir=str(saved))
     m = repro.run(hp)
     for kind in repro.MODELS:
         seed_res = m["per_seed"][kind]["1"]
-        assert seed_res["generator_iterations"] == 12 and seed_res["critic_iterations"] == 24
+        assert seed_res["generator_iterations"] == 6 and seed_res["critic_iterations"] == 12
         for measure in ("pitch_histogram_tv", "interval_histogram_tv", "notes_per_frame_tv"):
             assert 0 <= seed_res[measure] <= 1
         assert seed_res["frechet_code_distance"] >= 0
@@ -76,19 +76,24 @@ def test_tiny_run_claims_files_resume_and_export(tmp_path, capsys):
         assert os.path.exists(out / name), name
     assert len(m["per_seed"]["wgan"]["1"]) > 0 and os.listdir(out / "logs")
     record = json.loads((out / "metrics.json").read_text())
-    assert record["hparams"]["generator_iterations"] == 12 and record["eval_split"] == "test"
+    assert record["hparams"]["generator_iterations"] == 6 and record["eval_split"] == "test"
     capsys.readouterr()
 
-    # The same command again reuses every finished part.
-    again = repro.run(hp)
-    assert "finished in an earlier run" in capsys.readouterr().out
-    assert again["table"] == m["table"]
-
-    # Selection on validation reuses the trained models and sweeps the threshold.
+    # Again, now scoring on validation with a threshold sweep (the selection run): every
+    # trained part (feature autoencoder, both models) is reused, not retrained.
     val = repro.run(repro.HParams(**{**vars(hp), "eval_split": "validation", "thresholds": "0.3,0.5"}))
-    assert set(val["threshold_sweep"]["wgan"]) == {"0.3", "0.5"}
+    printed = capsys.readouterr().out
+    for key in ("feature_autoencoder", *(repro.part_key(hp, kind, 1) for kind in repro.MODELS)):
+        assert f"{key}: finished in an earlier run" in printed, key
+    for kind in repro.MODELS:
+        for k in ("generator_iterations", "final_w_estimate"):
+            assert val["per_seed"][kind]["1"][k] == m["per_seed"][kind]["1"][k]
+        assert set(val["threshold_sweep"][kind]) == {"0.3", "0.5"}
+        # the sweep's 0.5 point is the same samples as the run's own threshold (0.5)
+        assert val["threshold_sweep"][kind]["0.5"]["notes_per_frame_tv"]["value"] == pytest.approx(
+            val["per_seed"][kind]["1"]["notes_per_frame_tv"])
     assert all("validation split" in c["note"] for c in val["claims"])
-    assert "export_paths" not in val
+    assert "export_paths" not in val and val["eval_split"] == "validation"
 
 
 def test_export_from_a_run_without_metrics_names_the_command(tmp_path):
