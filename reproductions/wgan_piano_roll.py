@@ -68,27 +68,43 @@ Frechet codes of value / independent-keys value; below 1 is better than independ
 keys) is the criterion. The trained parts do not depend on the threshold or the
 evaluation split, so the selection run's models are reused when rescored.
 
-Measured so far (December 2026, on a shared 2-core machine at load 15-25: one epoch of
-200 generator iterations took 2-13 minutes of wall time, so no selection run finished):
-the *interrupted* selection runs' last backups, selection seed 0, validation pieces,
-2,000 samples, against 10 draws of each baseline (mean; best draw):
+Measured so far (December 2026, on a shared 2-core machine at load 15-28, so wall times
+are 5-15x inflated): one selection run finished, the WGAN with clipping at the defaults
+on selection seed 0 (`--models wgan --seeds 0 --eval-split validation`; interrupted after
+12 of 25 epochs and resumed from its BackupAndRestore backup, so the batches after the
+resume differ from an uninterrupted run's). Validation pieces, 2,000 samples, against 10
+draws of each baseline (mean; best draw in brackets):
 
-    measure (validation)     indep. keys      uniform random   training frames   WGAN 2,600 it.   WGAN-GP 3e-4, 800 it.
-                                                                                 thr. 0.5 / 0.2   thr. 0.5 / 0.2
-    pitch histogram TV       0.056 (0.052)    0.633 (0.627)    0.056 (0.046)     0.568 / 0.307    0.105 / 0.128
-    interval histogram TV    0.283 (0.280)    0.599 (0.596)    0.023 (0.018)     0.596 / 0.439    0.356 / 0.341
-    notes-per-frame TV       0.665 (0.648)    0.677 (0.667)    0.017 (0.014)     0.976 / 0.884    0.647 / 0.598
-    Frechet S1 codes         0.339 (0.325)    1.098 (1.083)    0.046 (0.038)     3.175 / 1.988    0.392 / 0.415
+    measure (validation)     indep. keys      uniform random   training frames   WGAN 5,000 it.    WGAN-GP 3e-4, 800 it.
+                                                                                 thr. 0.5          thr. 0.5 / 0.2 (partial)
+    pitch histogram TV       0.056 (0.052)    0.633 (0.627)    0.056 (0.046)     0.332             0.105 / 0.128
+    interval histogram TV    0.283 (0.280)    0.599 (0.596)    0.023 (0.018)     0.490             0.356 / 0.341
+    notes-per-frame TV       0.665 (0.648)    0.677 (0.667)    0.017 (0.014)     0.788             0.647 / 0.598
+    Frechet S1 codes         0.339 (0.325)    1.098 (1.083)    0.046 (0.038)     1.893             0.392 / 0.415
 
-(Scored by a one-off script with this module's `PianoRollEvaluator`, baselines and
-latent seed on the runs' BackupAndRestore weights: WGAN with clipping at 2,600 of 5,000
-iterations, WGAN-GP at learning rate 3e-4 after 800 of 5,000.)
-Neither partial model beats the independent-keys roll on intervals or Frechet codes;
-WGAN-GP at threshold 0.2-0.3 is below the best independent-keys draw on notes per frame
-(0.598-0.603 vs 0.648). The WGAN with clipping at 2,600 iterations spreads probability
-thinly (mean 0.038, but only 0.09% of keys above 0.5): no threshold makes it competitive.
-These are indications, not selections: the thresholds stay at 0.5 until the completed
-selection runs (both selection seeds, 5,000 iterations) choose them.
+The WGAN with clipping (5,000 iterations; final W estimate 0.063; mean probability 0.034,
+density at 0.5 0.028 vs the training rolls' 0.043, 37% silent frames) is farther from the validation
+rolls than the independent-keys roll on all four measures, and on intervals, notes per
+frame and codes even farther than the uniform random roll. The threshold sweep does not
+rescue it: `threshold_sweep_score` 3.46, 3.33, 3.14, 3.01, 2.90, 2.84, 2.80, 2.87, 3.19 at
+0.05, 0.1, 0.2, ..., 0.8 (1 = as close as independent keys); the best point, 0.6, differs
+from 0.5 by 1% on one seed, so the default stays 0.5. Its TV at 0.05 is the best it gets
+on pitch (0.240) and intervals (0.387); notes per frame is best at 0.6 (0.781).
+WGAN-GP's column is *partial*: an interrupted selection run at learning rate 3e-4 scored
+by a one-off script (this module's `PianoRollEvaluator`, baselines and latent seed) on its
+backup after 800 of 5,000 iterations; already there it is below the best
+independent-keys draw on notes per frame at thresholds 0.2-0.3 (0.598-0.603 vs 0.648),
+though not on intervals or codes. WGAN-GP at the default 1e-4, selection seed 1 and
+every report seed were not run (no time on the shared machine); the thresholds stay at
+0.5 until complete selection runs choose them.
+
+Cost: the finished selection run took 429 s user + 5 s sys for the last 13 of 25 epochs
+plus scoring (47 min wall at ~15% of a core); an interrupted test run of seed 10 took
+192 CPU-s for its first 4 epochs. So one WGAN seed is about 800-1,000 CPU-s and WGAN-GP
+(double backpropagation; its epochs took 1.5-2.5x as long in the interrupted runs' logs,
+under another load) more: the defaults (2 models x 3
+seeds) are roughly 6,000-8,000 CPU-s, far above the old one-model single-seed run
+(~3 minutes); `--models wgan_gp` or fewer `--seeds` cut it proportionally.
 """
 import csv
 import dataclasses
