@@ -221,10 +221,13 @@ def _cell(text):
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _minutes(seconds):
+def _minutes(seconds, record=None):
     if not isinstance(seconds, (int, float)):
         return "?"
-    return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
+    text = f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
+    if record and record.get("reused_parts"):
+        text += " + reused parts"
+    return text
 
 
 def _claim_row(name, record, c):
@@ -233,7 +236,7 @@ def _claim_row(name, record, c):
     note = f" ({c['note']})" if c.get("note") else ""
     return ("| " + " | ".join(_cell(x) for x in (
         f"{c['id']}", c["statement"] + note, f"{c['metric']} = {_measured(c)}", _target(c), baselines, verdict,
-        _minutes(record.get("seconds")), f"`{record.get('command', 'keras-gen reproduce ' + name)}`")) + " |")
+        _minutes(record.get("seconds"), record), f"`{record.get('command', 'keras-gen reproduce ' + name)}`")) + " |")
 
 
 CLAIM_HEADER = ("| claim | statement | measured (mean ± sd, seeds) | target | baselines | verdict | wall time | command |\n"
@@ -265,7 +268,10 @@ def render(runs, figures, generated_by, md_dir="."):
         f"{len(ok)} reproductions, {len(claims)} claims: **{n_met} met, {len(claims) - n_met} not met**. "
         "Values are means over the report seeds (sample sd after ±) on held-out test data; a claim marked "
         "\"every seed\" must hold for each seed. Baselines include the trivial model that matches each scored "
-        "statistic.",
+        "statistic. Wall time is that of the command that wrote the run's metrics.json, on the machine in the "
+        "provenance table (shared with other jobs unless it says otherwise); parts of a run computed by an "
+        "earlier, interrupted run of the same command and reused are not included (marked \"+ reused parts\" "
+        "where the run recorded it).",
         "",
         "## Summary",
         "",
@@ -290,7 +296,7 @@ def render(runs, figures, generated_by, md_dir="."):
         for r in by_note[note]:
             rec = r["record"]
             lines += [f"### `{r['name']}`", "", f"`{rec.get('command', 'keras-gen reproduce ' + r['name'])}` — "
-                      f"{_minutes(rec.get('seconds'))} on {_machine(rec)}; "
+                      f"{_minutes(rec.get('seconds'), rec)} on {_machine(rec)}; "
                       f"claims met: {rec.get('claims_met', '?')}.", "", CLAIM_HEADER]
             lines += [_claim_row(r["name"], rec, c) for c in rec.get("claims", [])]
             lines.append("")
@@ -304,7 +310,7 @@ def render(runs, figures, generated_by, md_dir="."):
     for r in ok:
         rec, v = r["record"], r["record"].get("versions", {})
         lines.append("| " + " | ".join(_cell(x) for x in (
-            r["name"], rec.get("finished", "?"), _minutes(rec.get("seconds")), _machine(rec), v.get("python", "?"),
+            r["name"], rec.get("finished", "?"), _minutes(rec.get("seconds"), rec), _machine(rec), v.get("python", "?"),
             v.get("tensorflow", "?"), v.get("keras", "?"), v.get("keras_gen", "?"), v.get("numpy", "?"))) + " |")
     return "\n".join(lines) + "\n"
 
@@ -335,7 +341,7 @@ def readme_table(runs, descriptions):
             continue
         rec = r["record"]
         claims = "; ".join(_cell(_short_claim(c)) for c in rec.get("claims", []))
-        lines.append(f"| `{r['name']}` | {desc} | {claims} | {_minutes(rec.get('seconds'))} |")
+        lines.append(f"| `{r['name']}` | {desc} | {claims} | {_minutes(rec.get('seconds'), rec)} |")
     lines += ["", TABLE_END]
     return "\n".join(lines)
 

@@ -450,6 +450,7 @@ class Run:
         self.name = name
         self.hp = hp
         self.started = time.time()
+        self.reused_parts = []
         self.seeds = parse_int_list(hp.seeds, "seeds")
         training.configure(precision=hp.precision, deterministic=hp.deterministic)
         self.strategy = training.get_strategy(hp.strategy)
@@ -526,6 +527,7 @@ class Run:
         if have:
             with open(path, encoding="utf-8") as f:
                 print(f"{key}: finished in an earlier run; reusing {path}")
+                self.reused_parts.append(key)
                 return json.load(f)
         result = compute()
         _write_json(os.path.join(folder, "result.json"), _jsonable(result))
@@ -589,6 +591,8 @@ class Run:
         """
         record = {"claims": list(claims), "seeds": self.seeds, **dict(metrics)}
         record.setdefault("seconds", round(time.time() - self.started, 1))
+        # The parts taken from an earlier run are not in `seconds` (RESULTS.md says so).
+        record["reused_parts"] = list(self.reused_parts)
         record["claims_met"] = f"{sum(c['met'] for c in record['claims'])}/{len(record['claims'])}"
         record["strategy"] = {"name": self.hp.strategy, "replicas": int(self.strategy.num_replicas_in_sync)}
         record["precision"] = self.hp.precision

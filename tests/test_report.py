@@ -63,6 +63,7 @@ def test_report_structure_verdicts_and_image_limits(runs, tmp_path, capsys):
     assert all(os.path.getsize(results / p) <= report.MAX_FIGURE_BYTES for p in pngs)
     assert "](results/dcgan-mnist/samples.png)" in text
     assert "| dcgan-mnist | 2026-12-01T12:00:00+0000 | 2.1 min | 2 CPU cores, no GPU |" in text
+    assert "reused parts" not in text.split("## Summary")[1]  # no run reused anything
     assert "wrote" in capsys.readouterr().out
     # The README's table is rewritten from the same runs: every claim's number as in RESULTS.md.
     new = readme.read_text()
@@ -70,6 +71,16 @@ def test_report_structure_verdicts_and_image_limits(runs, tmp_path, capsys):
     row = next(line for line in new.splitlines() if line.startswith("| `dcgan-mnist`"))
     assert "S4 met: score 1 ± 0.1 (seeds 10, 11, 12) (target ≥ 0.5)" in row and "**not met**" in row
     assert "score = 1 ± 0.1 (seeds 10, 11, 12)" in text  # the same number in RESULTS.md
+
+
+def test_wall_time_says_when_parts_came_from_an_earlier_run(runs, tmp_path):
+    path = runs / "minmax-vs-maxmin" / "metrics.json"
+    record = json.loads(path.read_text())
+    path.write_text(json.dumps({**record, "seconds": 30.0, "reused_parts": ["seed_10"]}))
+    md = tmp_path / "RESULTS.md"
+    report.write_report(str(runs), str(md), str(tmp_path / "results"))
+    row = next(line for line in md.read_text().splitlines() if line.startswith("| C13 "))
+    assert "| 30 s + reused parts |" in row
 
 
 def test_total_size_limit_and_missing_runs(runs, tmp_path):

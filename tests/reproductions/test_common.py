@@ -157,6 +157,9 @@ def test_run_caches_finished_parts_and_moves_changed_recipes(tmp_path, capsys):
     # Options that do not change results (seeds, out, strategy) keep the cache.
     r3 = common.Run("demo", dataclasses.replace(hp, epochs=5, seeds="3"))
     assert r3.cached("seed_3", lambda: {"x": 7.0}) == {"x": 2.0}
+    # The claim record names the parts taken from earlier runs (their time is not in `seconds`).
+    assert r3.reused_parts == ["seed_3"] and r2.reused_parts == [] and r.reused_parts == []
+    assert r3.finish({}, [])["reused_parts"] == ["seed_3"]
 
 
 def test_run_finish_writes_the_claim_record(tmp_path):
