@@ -47,8 +47,10 @@ def test_failing_workers_give_prefixed_output_and_their_status(capsys, monkeypat
     out, err = capsys.readouterr()
     assert status == 2  # the workers' own exit status for a user error
     assert "[launch] worker 0: pid" in out and "(chief)" in out
-    for i in (0, 1):
-        assert f"[worker {i}] keras-gen: error: --epochs must be >= 1, got 0" in err
+    # Both workers reject the option, but the launcher stops the others as soon as the first
+    # one exits, so on a busy machine only the first may get to print its line.
+    lines = [f"[worker {i}] keras-gen: error: --epochs must be >= 1, got 0" for i in (0, 1)]
+    assert any(line in err for line in lines), err
     assert "stopping the other workers" in err
 
 
