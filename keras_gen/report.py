@@ -333,7 +333,7 @@ def _short_claim(c):
 
 def readme_table(runs, descriptions):
     """The README's reproductions table: one row per run, quoting every claim of its metrics.json."""
-    lines = [TABLE_START, "", "| name | what it checks | measured (RESULTS.md) | time on 2 cores |", "|---|---|---|---|"]
+    lines = [TABLE_START, "", "| name | what it checks | measured (RESULTS.md) | wall time of the run |", "|---|---|---|---|"]
     for r in runs:
         desc = _cell(descriptions.get(r["name"], ""))
         if r["record"] is None:

@@ -86,8 +86,10 @@ def classifier_two_sample_accuracy(p_train, q_train, p_test, q_test, hidden=(64,
     # Equal total weight for the two samples, whatever their sizes.
     w = np.concatenate([np.full(len(p_train), len(x) / (2.0 * len(p_train))),
                         np.full(len(q_train), len(x) / (2.0 * len(q_train)))]).astype(np.float32)
+    from keras_gen.data.batching import steady_prefetch
+
     ds = (tf.data.Dataset.from_tensor_slices((x, y, w)).shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-          .batch(batch_size).prefetch(2))
+          .batch(batch_size).apply(steady_prefetch))
     model = two_sample_classifier(x.shape[1], hidden, seed=seed)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss=keras.losses.BinaryCrossentropy(from_logits=True))
