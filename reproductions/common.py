@@ -220,6 +220,19 @@ def parse_int_list(text, option_name):
                             f"got {text!r}") from None
 
 
+def one_device_only(name, hp, why):
+    """A one-line error, before any strategy is built, for a reproduction that cannot use replicas.
+
+    `why` says what keeps it on one device (a whole graph as one batch, a sequential
+    acting loop, full-batch Hessians), in the words `f"{name} {why}"`.
+    """
+    from keras_gen.errors import KerasGenError
+
+    if hp.strategy != "default":
+        raise KerasGenError(f"{name} {why}; --strategy must be default, got {hp.strategy!r} "
+                            "(use --strategy default)")
+
+
 def parse_choice_list(text, option_name, choices, kind):
     """`"a, b"` -> `["a", "b"]`: comma-separated names of the option `--option_name`, each one of `choices`.
 

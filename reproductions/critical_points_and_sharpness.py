@@ -798,11 +798,8 @@ def plot_digits(path, d):
 # ================================================================ run
 def run(hp):
     from keras_gen.data import load_arrays
-    from keras_gen.errors import KerasGenError
 
-    if hp.strategy != "default":
-        raise KerasGenError(f"{NAME} runs on one device (full-batch Hessian-vector products); "
-                            f"--strategy must be default, got {hp.strategy!r}")
+    common.one_device_only(NAME, hp, "runs on one device (full-batch Hessian-vector products)")
     r = common.Run(NAME, hp)
     parts = common.parse_choice_list(hp.parts, "parts", PARTS, "part")
     parse_rates(hp.digits_rates)  # a bad list fails now, not after the first parts

@@ -262,12 +262,8 @@ def export(out, base_dir="saved_models", version=None):
 
 
 def run(hp):
+    common.one_device_only(NAME, hp, "trains on one device (a 2-layer MLP; the acting loop is sequential)")
     r = common.Run(NAME, hp)
-    from keras_gen.errors import KerasGenError
-
-    if r.strategy.num_replicas_in_sync > 1:
-        raise KerasGenError(f"{NAME} trains on one device (a 2-layer MLP; the acting loop is sequential); "
-                            "use --strategy default")
     per_seed = {seed: r.cached(f"seed_{seed}", lambda seed=seed: train_and_evaluate(r, hp, seed)) for seed in r.seeds}
     random_returns = r.cached("random_policy", lambda: {"returns": random_policy_returns(hp.eval_episodes,
                                                                                          EVAL_SEED_BASE)})["returns"]

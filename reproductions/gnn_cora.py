@@ -276,11 +276,8 @@ def run(hp):
     from keras_gen.data.graphs import cora
 
     common.validate(hp)
-    if hp.strategy != "default":
-        from keras_gen.errors import KerasGenError
-
-        # a replica would get a slice of the node axis, not of the batch: a graph is one batch
-        raise KerasGenError(f"{NAME} trains on the whole graph at once, on one device; use --strategy default")
+    # a replica would get a slice of the node axis, not of the batch: a graph is one batch
+    common.one_device_only(NAME, hp, "trains on the whole graph at once, on one device")
     r = common.Run(NAME, hp)
     kinds = common.parse_choice_list(hp.models, "models", MODELS, "model")
     graph = cora()

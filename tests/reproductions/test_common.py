@@ -179,3 +179,10 @@ def test_command_repeats_the_run():
     hp = dataclasses.replace(_HP(), epochs=7, flag=False, models="gan", out="/tmp/x")
     assert common.command("demo", hp) == "keras-gen reproduce demo --epochs 7 --models gan --no-flag"
     assert common.command("demo", _HP()) == "keras-gen reproduce demo"
+
+
+def test_one_device_only_names_the_reason_and_the_fix():
+    common.one_device_only("demo", _HP(strategy="default"), "needs one device")  # no error
+    with pytest.raises(KerasGenError, match=r"^demo needs one device; --strategy must be default, got 'mirrored' "
+                                            r"\(use --strategy default\)$"):
+        common.one_device_only("demo", _HP(strategy="mirrored"), "needs one device")
