@@ -220,6 +220,9 @@ def polynomial_kernel(x, y, degree=3, gamma=None, coef0=1.0):
     return (gamma * (x @ y.T) + coef0) ** degree
 
 
+_KID_FULL_KERNEL_ENTRIES = 30_000_000  # about 240 MB of float64 kernel entries
+
+
 def kernel_inception_distance(features_a, features_b, num_subsets=100, subset_size=1000, seed=0):
     """Kernel inception distance: unbiased polynomial-kernel MMD^2 averaged over subsets.
 
@@ -243,11 +246,21 @@ def kernel_inception_distance(features_a, features_b, num_subsets=100, subset_si
     if s < 2:
         raise KerasGenError(f"KID needs subsets of at least 2 rows, got {s}")
     rng = np.random.default_rng(seed)
+    n, m = fa.shape[0], fb.shape[0]
+    # A subset's kernel matrices are sub-matrices of the full ones: compute those once
+    # (every subset then costs an index instead of three matrix products) unless they
+    # would be large; the subsets drawn, and so the result, are the same either way.
+    full = (n * n + m * m + n * m) <= _KID_FULL_KERNEL_ENTRIES
+    if full:
+        k_aa, k_bb, k_ab = polynomial_kernel(fa, fa), polynomial_kernel(fb, fb), polynomial_kernel(fa, fb)
     values = []
     for _ in range(int(num_subsets)):
-        a = fa[rng.choice(fa.shape[0], s, replace=False)]
-        b = fb[rng.choice(fb.shape[0], s, replace=False)]
-        values.append(
-            mmd2_from_kernels(polynomial_kernel(a, a), polynomial_kernel(b, b), polynomial_kernel(a, b))
-        )
+        ia = rng.choice(n, s, replace=False)
+        ib = rng.choice(m, s, replace=False)
+        if full:
+            kernels = (k_aa[np.ix_(ia, ia)], k_bb[np.ix_(ib, ib)], k_ab[np.ix_(ia, ib)])
+        else:
+            a, b = fa[ia], fb[ib]
+            kernels = (polynomial_kernel(a, a), polynomial_kernel(b, b), polynomial_kernel(a, b))
+        values.append(mmd2_from_kernels(*kernels))
     return float(np.mean(values)), float(np.std(values))

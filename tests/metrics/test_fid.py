@@ -154,3 +154,15 @@ def test_kid_near_zero_for_one_distribution_and_positive_otherwise():
     diff = kernel_inception_distance(rng.normal(size=(600, 16)), rng.normal(0.5, size=(600, 16)), 20, 200)
     assert abs(same[0]) < 3 * same[1] + 1e-3
     assert diff[0] > 10 * same[1]
+
+
+def test_kid_from_the_full_kernels_equals_kid_from_each_subsets_own_kernels(monkeypatch):
+    from keras_gen.metrics import fid
+
+    rng = np.random.default_rng(7)
+    fa, fb = rng.normal(size=(90, 6)), rng.normal(0.2, size=(70, 6))
+    indexed = kernel_inception_distance(fa, fb, num_subsets=12, subset_size=40, seed=3)
+    monkeypatch.setattr(fid, "_KID_FULL_KERNEL_ENTRIES", 0)  # force the per-subset products
+    recomputed = kernel_inception_distance(fa, fb, num_subsets=12, subset_size=40, seed=3)
+    np.testing.assert_allclose(indexed, recomputed, rtol=1e-9, atol=1e-12)
+    assert indexed[1] > 0  # the subsets differ
