@@ -93,6 +93,24 @@ def test_total_size_limit_and_missing_runs(runs, tmp_path):
     assert "### Runs missing or incomplete" in text and "vae-mnist: no metrics.json" in text
 
 
+def test_unchanged_figures_are_kept_and_changed_ones_re_encoded(runs, tmp_path, monkeypatch):
+    results = tmp_path / "results"
+    first = report.copy_figures(report.collect(str(runs)), str(results))
+    before = {p: open(p, "rb").read() for paths in first.values() for p in paths}
+    encoded = []
+    real_shrink = report.shrink_png
+    monkeypatch.setattr(report, "shrink_png", lambda src, dst, max_bytes: encoded.append(src) or real_shrink(src, dst, max_bytes))
+    again = report.copy_figures(report.collect(str(runs)), str(results))
+    assert encoded == [] and {p: open(p, "rb").read() for paths in again.values() for p in paths} == before
+    _png(runs / "minmax-vs-maxmin" / "orbits.png", 300, noise=True)  # a new figure for one run
+    report.copy_figures(report.collect(str(runs)), str(results))
+    assert [os.path.basename(os.path.dirname(p)) for p in encoded] == ["minmax-vs-maxmin"]
+    # a smaller byte budget (more figures sharing the total) re-encodes everything
+    encoded.clear()
+    report.copy_figures(report.collect(str(runs)), str(results), max_total=150_000)
+    assert len(encoded) == 2
+
+
 def test_malformed_claim_records_are_named():
     assert report.check_record({}, "x") == ["x: no claims"]
     bad = _claim("S4", "yes")
