@@ -178,9 +178,9 @@ def copy_figures(runs, results_dir, max_bytes=MAX_FIGURE_BYTES, max_total=MAX_TO
                 previous = json.load(f)
         except (OSError, ValueError):
             previous = {}
+    figures = [(name, src, f"{name}/{os.path.basename(src)}") for name, src in figures]
     sources = {}
-    for name, src in figures:
-        rel = f"{name}/{os.path.basename(src)}"
+    for name, src, rel in figures:
         sources[rel] = {"sha256": _sha256(src), "max_bytes": per_file}
         old_copy = os.path.join(results_dir, name, os.path.basename(src))
         if previous.get(rel) == sources[rel] and os.path.isfile(old_copy) and os.path.getsize(old_copy) <= per_file:
@@ -189,11 +189,10 @@ def copy_figures(runs, results_dir, max_bytes=MAX_FIGURE_BYTES, max_total=MAX_TO
     if os.path.isdir(results_dir):
         shutil.rmtree(results_dir)
     out = {}
-    for name, src in figures:
+    for name, src, rel in figures:
         folder = os.path.join(results_dir, name)
         os.makedirs(folder, exist_ok=True)
         dst = os.path.join(folder, os.path.basename(src))
-        rel = f"{name}/{os.path.basename(src)}"
         if rel in kept:
             with open(dst, "wb") as f:
                 f.write(kept[rel])

@@ -239,10 +239,12 @@ def claims(per_seed, independent_nll):
 def image_grid(images, path, ncols=10, title=None, cmap="gray", value_range=(0.0, 1.0), scale=2):
     """A grid of images `[n, h, w(, 1)]` drawn as one mosaic (1-pixel white gaps).
 
-    The same picture as `plots.sample_grid`, but one image instead of one axis per
-    digit: a PNG of tens of KB instead of hundreds (the figures go into git).
+    `plots.mosaic` tiled at `scale` screen pixels per image pixel, saved without a tight
+    bounding box: a PNG of tens of KB (the figures go into git).
     """
     import matplotlib
+
+    from keras_gen import plots
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -255,10 +257,8 @@ def image_grid(images, path, ncols=10, title=None, cmap="gray", value_range=(0.0
     n, h, w = x.shape
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
-    canvas = np.full((nrows * (h + 1) + 1, ncols * (w + 1) + 1), np.nan)
-    for i in range(n):
-        r, c = divmod(i, ncols)
-        canvas[1 + r * (h + 1):1 + r * (h + 1) + h, 1 + c * (w + 1):1 + c * (w + 1) + w] = x[i]
+    # one-pixel gaps and border, drawn white (NaN is the colour map's "bad" colour)
+    canvas = np.pad(plots.mosaic(x[..., None], ncols, pad=1, fill=np.nan)[..., 0], 1, constant_values=np.nan)
     colours = matplotlib.colormaps[cmap].copy()
     colours.set_bad("white")
     # Each image pixel becomes scale x scale screen pixels: crisp, and small once compressed.
