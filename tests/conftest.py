@@ -4,6 +4,7 @@ Datasets and cached models (the domain digit classifier) built by tests go to on
 temporary folder per test session (shared by its xdist workers), never to the user's
 ~/.keras_gen, unless KERAS_GEN_TEST_DATA_DIR names a folder to reuse between runs.
 """
+import json
 import os
 import tempfile
 
@@ -12,10 +13,11 @@ def _pin_xdist_worker():
     """Gives each pytest-xdist worker its own share of the CPUs (`-n 2` on 2 cores: one each).
 
     TensorFlow sizes its thread pools from the CPUs a process may use. Unpinned, two
-    workers each run pools as wide as the machine and fight over it: on 2 cores the whole
-    run took 2,243 CPU-s for 1,142 s of wall time; pinned, each TensorFlow works single-
-    threaded on its own core and the same tests cost less CPU time. Runs before TensorFlow
-    is imported; subprocesses started by a test inherit their worker's CPUs.
+    workers each run pools as wide as the machine and compete for it: `.ci/run` on a fresh
+    clone took 2,243 CPU-s unpinned and 2,111 pinned (same tests). Pinned, a worker cannot
+    borrow the other's core when that one has run out of work, so the heaviest test files
+    must start first (`pytest_collection_modifyitems` below). Runs before TensorFlow is
+    imported; subprocesses started by a test inherit their worker's CPUs.
     """
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0") or 0)
@@ -38,3 +40,26 @@ os.environ["KERAS_GEN_TEST_DATA_DIR"] = os.environ["KERAS_GEN_DATA_DIR"] = _DATA
 # Tests in subprocesses import keras_gen from this checkout.
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH")) if p)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Runs the heaviest test files first, so that the last files to run are short ones.
+
+    `pytest -n 2 --dist loadfile` hands out whole files in collection order to whichever
+    worker is free; a 100-second file collected last would leave one core idle for most
+    of that time (pytest.ini turns off xdist's own reordering, which puts the files with
+    the most tests first). `file_costs.json` holds each file's CPU seconds measured in one
+    run of `tests/` on one core (summing `--durations=0` per file gives much the same
+    order); a file missing from it counts as one second, or 20 if it has a test marked
+    slow. The order only changes how long the run takes, never what it
+    tests; tests within a file keep their order.
+    """
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "file_costs.json"), encoding="utf-8") as f:
+        costs = json.load(f)
+    slow_files = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
+
+    def cost(item):
+        name = item.nodeid.split("::")[0]
+        return costs.get(name, 20.0 if name in slow_files else 1.0)
+
+    items.sort(key=lambda item: -cost(item))
