@@ -13,11 +13,11 @@ def _pin_xdist_worker():
     """Gives each pytest-xdist worker its own share of the CPUs (`-n 2` on 2 cores: one each).
 
     TensorFlow sizes its thread pools from the CPUs a process may use. Unpinned, two
-    workers each run pools as wide as the machine and compete for it: `.ci/run` on a fresh
-    clone took 2,243 CPU-s unpinned and 2,111 pinned (same tests); pinned and heaviest
-    files first, 2,023 CPU-s and 1,164 s of wall time (1,036 s for the tests). Pinned, a worker cannot
-    borrow the other's core when that one has run out of work, so the heaviest test files
-    must start first (`pytest_collection_modifyitems` below). Runs before TensorFlow is
+    workers each run pools as wide as the machine and compete for it. Pinned, a worker
+    cannot borrow the other's core once that one has run out of work, so the heaviest
+    test files must start first (`pytest_collection_modifyitems` below). `.ci/run` on a
+    fresh clone, 2 free cores (CPU-s, wall s): unpinned 2,243 and 1,258; pinned 2,111
+    and 1,275; pinned with the heaviest files first 2,023 and 1,164. Runs before TensorFlow is
     imported; subprocesses started by a test inherit their worker's CPUs.
     """
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
