@@ -39,7 +39,11 @@ from the 12 other measurements plus an intercept; the features' scales run from 
 notes' formula, and the gradient-descent steps (step 1 / lambda_max) to a relative gap
 of 1e-6: GD needs about kappa log(1/tol) steps.
 
-Measured (`keras-gen reproduce batch-norm-digits`, seeds 10, 11, 12; 7 of 9 claims met):
+Measured (`keras-gen reproduce batch-norm-digits`, seeds 10, 11, 12; 7 of 9 claims met; the
+table is the first run, on one core of a busy machine; a second run on 2 free cores, 233
+s, in RESULTS.md, gave BN 92.5 +- 1.1%, without 86.3 +- 5.2%, moving averages 2.7e-4 abs
+and 3.8e-7 relative, the same verdicts: runs are not bit-for-bit repeatable across
+thread counts):
 
     test accuracy at 2,000 steps       lr 0.1    0.5      2        8
     with BN                            .894      .898     .917     .922 +- .006 (its rate)
