@@ -114,7 +114,9 @@ class HParams(common.CommonHParams):
     transformer_epochs: int = common.field(20, "epochs of the Transformer")
     transformer_batch_size: int = common.field(128, "batch size of the Transformer")
     transformer_learning_rate: float = common.field(1e-3, "Adam's initial rate for the Transformer (cosine decay "
-                                                          "to 2%)")
+                                                          "to 2%, or constant: --transformer-decay)")
+    transformer_decay: str = common.field("cosine", "the Transformer's rate: cosine (decays to 2% over its epochs) or "
+                                                    "constant", choices=("cosine", "constant"))
     d_model: int = common.field(64, "Transformer width")
     num_heads: int = common.field(4, "attention heads (d_model must be a multiple)")
     ff_dim: int = common.field(128, "Transformer feed-forward width")
@@ -160,6 +162,8 @@ def build(kind, hp, seed):
     model.build()
     steps = epochs * -(-hp.train_size // batch)
     schedule = keras.optimizers.schedules.CosineDecay(lr, steps, alpha=0.02)
+    if kind == "transformer" and hp.transformer_decay == "constant":
+        schedule = lr
     model.compile(optimizer=keras.optimizers.Adam(schedule),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     return model, epochs, batch
@@ -350,8 +354,8 @@ def export(out, base_dir="saved_models", version=None):
 
 # ---------------------------------------------------------------- run
 _RNN_FIELDS = ("rnn_epochs", "rnn_batch_size", "rnn_learning_rate", "units", "embedding_dim")
-_TRANSFORMER_FIELDS = ("transformer_epochs", "transformer_batch_size", "transformer_learning_rate", "d_model",
-                       "num_heads", "ff_dim", "num_layers", "dropout")
+_TRANSFORMER_FIELDS = ("transformer_epochs", "transformer_batch_size", "transformer_learning_rate",
+                       "transformer_decay", "d_model", "num_heads", "ff_dim", "num_layers", "dropout")
 
 
 def part_recipe(recipe, kind):
