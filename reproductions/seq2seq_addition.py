@@ -52,6 +52,12 @@ unless noted; CPU seconds on the shared 2-core machine):
   99.94% at 20, 100% from 30 to 60; ~10 CPU-s per epoch (40 for the first, tracing).
   Batch 256, 2e-3 with 200 warm-up steps and cosine decay over 20 epochs: 99.2% at
   20 (7 CPU-s per epoch): kept batch 128 and 1e-3 (cosine decay).
+* Transformer, batch 128, Adam 1e-3, 20 epochs, cosine decay vs constant rate
+  (`--transformer-decay`; `--models transformer --seeds 0,1`; validation greedy
+  per-character accuracy at epoch 20, and the first epoch at >= 99%): cosine 0.9859 and
+  0.9695 (never 99%); constant 0.9928 and 0.9978 (99% at epochs 15 and 14). The decay
+  lowers the rate while the model is still learning: the default is now the constant
+  rate (chosen on these two selection seeds; the report seeds played no part).
 
 Measured with the defaults (report seed 10; TEST questions, greedy decoding; on a 2-core
 machine shared with other jobs, load average ~20, so wall times are 5-10x a quiet run's):
@@ -113,10 +119,10 @@ class HParams(common.CommonHParams):
     embedding_dim: int = common.field(32, "token embedding width of the LSTM/GRU models")
     transformer_epochs: int = common.field(20, "epochs of the Transformer")
     transformer_batch_size: int = common.field(128, "batch size of the Transformer")
-    transformer_learning_rate: float = common.field(1e-3, "Adam's initial rate for the Transformer (cosine decay "
-                                                          "to 2%, or constant: --transformer-decay)")
-    transformer_decay: str = common.field("cosine", "the Transformer's rate: cosine (decays to 2% over its epochs) or "
-                                                    "constant", choices=("cosine", "constant"))
+    transformer_learning_rate: float = common.field(1e-3, "Adam's rate for the Transformer (constant, or the "
+                                                          "start of a cosine decay: --transformer-decay)")
+    transformer_decay: str = common.field("constant", "the Transformer's rate: constant, or cosine (decays to 2% over "
+                                                      "its epochs)", choices=("cosine", "constant"))
     d_model: int = common.field(64, "Transformer width")
     num_heads: int = common.field(4, "attention heads (d_model must be a multiple)")
     ff_dim: int = common.field(128, "Transformer feed-forward width")
