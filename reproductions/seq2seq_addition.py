@@ -147,6 +147,16 @@ def majority_char_accuracy(train_answers, test_answers):
 
 
 # ---------------------------------------------------------------- models
+def learning_rate(kind, hp, lr, steps):
+    """Adam's rate for `kind`: a cosine decay to 2% over `steps`, or the constant `lr` for a
+    Transformer with `--transformer-decay constant`."""
+    import keras
+
+    if kind == "transformer" and hp.transformer_decay == "constant":
+        return lr
+    return keras.optimizers.schedules.CosineDecay(lr, steps, alpha=0.02)
+
+
 def build(kind, hp, seed):
     """The compiled model `kind` and its epochs and batch size."""
     import keras
@@ -166,11 +176,7 @@ def build(kind, hp, seed):
                            embedding_dim=hp.embedding_dim, seed=seed, name=kind)
         epochs, batch, lr = hp.rnn_epochs, hp.rnn_batch_size, hp.rnn_learning_rate
     model.build()
-    steps = epochs * -(-hp.train_size // batch)
-    schedule = keras.optimizers.schedules.CosineDecay(lr, steps, alpha=0.02)
-    if kind == "transformer" and hp.transformer_decay == "constant":
-        schedule = lr
-    model.compile(optimizer=keras.optimizers.Adam(schedule),
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate(kind, hp, lr, epochs * -(-hp.train_size // batch))),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     return model, epochs, batch
 

@@ -11,7 +11,7 @@ def _costs():
         return json.load(f)
 
 
-def test_file_costs_name_existing_test_files_with_positive_costs():
+def test_file_costs_name_existing_test_files_with_their_seconds():
     costs = _costs()
     assert len(costs) > 50
     for name, seconds in costs.items():

@@ -71,20 +71,17 @@ def test_each_models_part_depends_only_on_its_own_settings():
 
 
 def test_transformer_decay_chooses_the_rate_schedule_and_is_checked(tmp_path):
-    hp = repro.HParams(transformer_epochs=2, train_size=256, transformer_batch_size=128, transformer_decay="cosine")
-    model, epochs, batch = repro.build("transformer", hp, seed=0)
-    steps = epochs * 2  # 256 questions in batches of 128
     assert repro.HParams().transformer_decay == "constant"  # chosen on validation, selection seeds 0 and 1
-    schedule = model.optimizer._learning_rate
+    cosine = repro.HParams(transformer_decay="cosine")
+    schedule = repro.learning_rate("transformer", cosine, 1e-3, 4)
     assert callable(schedule) and abs(float(schedule(0)) - 1e-3) < 1e-9
-    assert abs(float(schedule(steps)) - 0.02 * 1e-3) < 1e-9  # cosine: down to 2% over the epochs
-    model, _, _ = repro.build("transformer", repro.HParams(transformer_epochs=2, train_size=256,
-                                                           transformer_decay="constant"), seed=0)
-    assert not callable(model.optimizer._learning_rate)
-    assert abs(float(model.optimizer.learning_rate) - 1e-3) < 1e-9
+    assert abs(float(schedule(4)) - 0.02 * 1e-3) < 1e-9  # cosine: down to 2% over the steps
+    assert repro.learning_rate("transformer", repro.HParams(transformer_decay="constant"), 1e-3, 4) == 1e-3
     # the RNNs keep their cosine decay whatever the Transformer's setting
-    lstm, _, _ = repro.build("lstm", repro.HParams(rnn_epochs=2, train_size=256, transformer_decay="constant"), seed=0)
-    assert callable(lstm.optimizer._learning_rate)
+    assert callable(repro.learning_rate("lstm", repro.HParams(transformer_decay="constant"), 3e-3, 4))
+    # build() compiles with that rate
+    model, _, _ = repro.build("lstm", repro.HParams(rnn_epochs=2, train_size=256), seed=0)
+    assert callable(model.optimizer._learning_rate)
     assert "transformer_decay" in repro.part_recipe({"transformer_decay": "constant"}, "transformer")
     assert "transformer_decay" not in repro.part_recipe({"transformer_decay": "constant"}, "lstm")
     with pytest.raises(KerasGenError, match="unknown transformer decay 'linear'"):
