@@ -37,7 +37,7 @@ from keras_gen.metrics.fid import (  # noqa: F401
     kernel_inception_distance,
     polynomial_kernel,
 )
-from keras_gen.metrics.mmd import gaussian_kernel, median_bandwidth, mmd2  # noqa: F401
+from keras_gen.metrics.mmd import gaussian_kernel, median_bandwidth, mmd2, mmd2_from_kernels  # noqa: F401
 from keras_gen.metrics.toys import (  # noqa: F401
     assign_to_modes,
     fair_share_count,

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from keras_gen.errors import KerasGenError
-from keras_gen.metrics import gaussian_kernel, median_bandwidth, mmd2
+from keras_gen.metrics import gaussian_kernel, median_bandwidth, mmd2, mmd2_from_kernels
+from keras_gen.metrics import mmd as mmd_module
 
 
 def _k(a, b, bandwidths):
@@ -29,9 +30,12 @@ def _brute_force_mmd2(x, y, bandwidths, unbiased):
     return xx / n**2 + yy / m**2 - 2 * xy / (n * m)
 
 
+@pytest.mark.parametrize("block_rows", [256, 5])  # one block, and several with a ragged last one
 @pytest.mark.parametrize("unbiased", [True, False])
 @pytest.mark.parametrize("bandwidths", [0.7, (0.5, 1.0, 4.0)])
-def test_mmd2_matches_a_double_loop(unbiased, bandwidths):
+def test_mmd2_matches_a_double_loop(unbiased, bandwidths, block_rows, monkeypatch):
+    monkeypatch.setattr(mmd_module, "_BLOCK_ROWS", block_rows)
+    monkeypatch.setattr(mmd_module, "_REFERENCE_TERMS", {})
     rng = np.random.default_rng(0)
     x = rng.normal(size=(23, 3))
     y = rng.normal(loc=0.5, scale=1.5, size=(17, 3))
@@ -55,6 +59,22 @@ def test_kernel_matrix_and_basic_properties():
     imgs = rng.normal(size=(5, 2, 2, 1))
     assert mmd2(imgs, imgs + 1.0) == pytest.approx(mmd2(imgs.reshape(5, 4), imgs.reshape(5, 4) + 1.0))
     assert mmd2(x[:, 0], y[:, 0]) == pytest.approx(mmd2(x[:, :1], y[:, :1]))
+
+
+def test_blockwise_sums_equal_whole_kernel_matrices_and_the_reference_term_follows_y():
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(700, 2)), rng.normal(loc=0.3, size=(600, 2))  # three blocks of rows each
+    bw = (0.1, 1.0, 3.0)
+    for unbiased in (True, False):
+        whole = mmd2_from_kernels(gaussian_kernel(x, x, bw), gaussian_kernel(y, y, bw), gaussian_kernel(x, y, bw),
+                                  unbiased)
+        assert mmd2(x, y, bw, unbiased) == pytest.approx(whole, rel=1e-12, abs=1e-15)
+    first = mmd2(x, y, bw)
+    assert mmd2(x, y, bw) == first  # the remembered within-y term gives the same number
+    y[:300] += 1.0  # y changed in place: its term is computed again, not taken from memory
+    changed = mmd2_from_kernels(gaussian_kernel(x, x, bw), gaussian_kernel(y, y, bw), gaussian_kernel(x, y, bw))
+    assert mmd2(x, y, bw) == pytest.approx(changed, rel=1e-12) and changed != pytest.approx(first, rel=1e-3)
+    assert mmd2(x, y, (0.1, 1.0)) != pytest.approx(mmd2(x, y, bw))  # keyed by the bandwidths too
 
 
 def test_mmd2_separates_distributions_and_shrinks_for_equal_ones():
