@@ -602,6 +602,8 @@ class Run:
         Returns the record. On a non-chief worker nothing lands in `--out`: its private
         folder is deleted.
         """
+        from keras_gen.training import jit_compile_for
+
         record = {"claims": list(claims), "seeds": self.seeds, **dict(metrics)}
         record.setdefault("seconds", round(time.time() - self.started, 1))
         # The parts taken from an earlier run are not in `seconds` (RESULTS.md says so).
@@ -610,6 +612,7 @@ class Run:
         record["strategy"] = {"name": self.hp.strategy, "replicas": int(self.strategy.num_replicas_in_sync)}
         record["precision"] = self.hp.precision
         record["deterministic"] = bool(self.hp.deterministic)
+        record["xla"] = bool(jit_compile_for(self.strategy))  # KERAS_GEN_XLA=off, or more than one replica
         record["hparams"] = dataclasses.asdict(self.hp)
         record["command"] = command(self.name, self.hp)
         record["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")

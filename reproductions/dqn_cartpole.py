@@ -124,12 +124,13 @@ def build(hp, seed):
     import keras
 
     from keras_gen.rl import DQN
+    from keras_gen.training import xla_enabled
 
     common.seed_everything(seed)
     model = DQN(q_network(hp), gamma=hp.gamma, target_update_period=hp.target_update_period,
                 double_q=hp.double_q, name="dqn")
     optimizer = keras.optimizers.Adam(hp.learning_rate, global_clipnorm=hp.clip_norm or None)
-    model.compile(optimizer=optimizer, jit_compile=True)
+    model.compile(optimizer=optimizer, jit_compile=xla_enabled())
     return model
 
 

@@ -33,6 +33,13 @@ def _pin_xdist_worker():
 _pin_xdist_worker()
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# No XLA in the tests' short runs (`keras_gen.training.xla_enabled`): compiling each run's
+# train step cost about half of a reproduction smoke test's CPU time (gan-tricks and
+# dcgan-mnist smoke tests on one core: 136 CPU-s with XLA, 72 without). The XLA path keeps
+# its own tests: tests/training/test_xla_families.py (every model family, XLA on) and the
+# group-meeting autoencoder's run (the main job, XLA on). Set KERAS_GEN_XLA=on to run
+# every test with XLA.
+os.environ.setdefault("KERAS_GEN_XLA", "off")
 _DATA = os.environ.get("KERAS_GEN_TEST_DATA_DIR") or tempfile.mkdtemp(prefix="keras_gen_test_data_")
 # pytest-xdist's workers (`-n 2`) start after this runs in the controller and inherit its
 # environment, so they share one folder: each dataset is built once (builds take a file

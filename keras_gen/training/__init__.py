@@ -3,7 +3,7 @@ from keras_gen import require_tensorflow
 
 require_tensorflow()
 
-from keras_gen.training.strategy import STRATEGIES, get_strategy, global_mean, jit_compile_for  # noqa: F401
+from keras_gen.training.strategy import STRATEGIES, get_strategy, global_mean, jit_compile_for, xla_enabled  # noqa: F401
 from keras_gen.training.callbacks import SampleGrid  # noqa: F401
 from keras_gen.training.schedules import HoldThenCosine  # noqa: F401
 from keras_gen.training.warmup import DECAYS, WarmupDecay  # noqa: F401

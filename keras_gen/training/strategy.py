@@ -13,9 +13,11 @@ What the models rely on under any strategy (see CONVENTIONS.md):
   batch B make the update of one replica at batch B (`global_mean` below);
 - optimizers are built against their variables inside `strategy.scope()` before `fit`.
 """
+import os
+
 import tensorflow as tf
 
-from keras_gen.errors import unknown_name
+from keras_gen.errors import KerasGenError, unknown_name
 
 STRATEGIES = ("default", "mirrored", "multiworker")
 _STRATEGIES = {}  # name -> the strategy this process created
@@ -104,8 +106,30 @@ def jit_compile_for(strategy):
 
     GPUs compile collectives through NCCL and may well work; untested here (no GPU),
     so the rule stays "one replica".
+
+    `KERAS_GEN_XLA=off` in the environment turns XLA off everywhere (see `xla_enabled`).
     """
-    return strategy.num_replicas_in_sync == 1
+    return strategy.num_replicas_in_sync == 1 and xla_enabled()
+
+
+XLA_ENV = "KERAS_GEN_XLA"
+
+
+def xla_enabled():
+    """False when the environment says `KERAS_GEN_XLA=off` (or 0/false), else True.
+
+    Compiling a train step with XLA costs seconds per model on a CPU; a short run (a
+    smoke test, a debugging session) can spend more time compiling than it saves. XLA
+    also draws different numbers from the same stateless random seeds than plain
+    TensorFlow, so runs with and without it are not bit-for-bit comparable: every
+    metrics.json records `"xla"`.
+    """
+    value = os.environ.get(XLA_ENV, "on").strip().lower()
+    if value in ("", "on", "1", "true"):
+        return True
+    if value in ("off", "0", "false"):
+        return False
+    raise KerasGenError(f"{XLA_ENV} must be 'on' or 'off', got {value!r}")
 
 
 def replica_rows(make_global, local_batch):

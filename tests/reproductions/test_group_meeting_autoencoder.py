@@ -10,6 +10,12 @@ from keras_gen.data import piano_roll
 from reproductions import group_meeting_autoencoder as gma
 
 
+@pytest.fixture(autouse=True)
+def xla_on(monkeypatch):
+    """The main job runs here as users run it: with XLA (tests/conftest.py turns it off elsewhere)."""
+    monkeypatch.setenv("KERAS_GEN_XLA", "on")
+
+
 @pytest.fixture(scope="module")
 def chorale_rolls(tmp_path_factory):
     """Two-row rolls of the first 6 bundled chorales, as a user's .npy file."""
@@ -44,7 +50,7 @@ def test_run_writes_metrics_claim_figures_and_export(chorale_rolls, tmp_path):
                 "mse_over_per_key_mean", "seeds", "seconds", "versions", "per_seed", "claims"):
         assert key in m, key
     assert m["params"] == 23_616 and m["n_test"] == len(x) // 10
-    assert m["precision"] == "float32" and m["strategy"] == {"name": "default", "replicas": 1}
+    assert m["precision"] == "float32" and m["strategy"] == {"name": "default", "replicas": 1} and m["xla"] is True
     claim = m["claims"][0]
     assert claim["id"] == "C1" and claim["op"] == "<=" and claim["target"] == 0.6 and claim["seeds"] == [0]
     assert claim["baselines"]["per_key_mean"] == 1.0  # the trivial predictor fails the check
