@@ -160,6 +160,16 @@ def figure(runs, settings, floors, path):
     return plots.save(fig, path)
 
 
+def part_recipe(r, setting, rate):
+    """What one training run depends on: the run's recipe without the lists of settings and
+    rates, plus its own setting and rate. A run of some settings (`--settings
+    baseline,label_smoothing`) therefore reuses the parts of another run with the same
+    --out (`--settings feature_matching,spectral_norm`, or all four): the ablation can be
+    computed in several processes and put together by one more run that trains nothing."""
+    recipe = {k: v for k, v in r.recipe.items() if k not in ("settings", "learning_rates")}
+    return {**recipe, "setting": setting, "learning_rate": rate}
+
+
 def run(hp):
     from keras_gen import data, plots
     from keras_gen.metrics import DigitEvaluator
@@ -180,7 +190,7 @@ def run(hp):
         for rate in rates:
             key = f"sweep_{s}_lr{rate:g}"
             sweep[s][f"{rate:g}"] = r.cached(key, lambda: train_and_score(
-                r, key, s, hp, hp.selection_seed, rate, x_train, validation))
+                r, key, s, hp, hp.selection_seed, rate, x_train, validation), recipe=part_recipe(r, s, rate))
             print(f"sweep {s:<17} lr {rate:g}: validation FID {sweep[s][f'{rate:g}']['fid']:.2f}, "
                   f"IS {sweep[s][f'{rate:g}']['inception_score']:.3f}", flush=True)
         chosen[s] = min(rates, key=lambda rate: sweep[s][f"{rate:g}"]["fid"])
@@ -190,7 +200,7 @@ def run(hp):
         for seed in r.seeds:
             key = f"{s}_seed_{seed}"
             runs[s][seed] = r.cached(key, lambda: train_and_score(r, key, s, hp, seed, chosen[s], x_train, test),
-                                     recipe={**r.recipe, "learning_rate": chosen[s]})
+                                     recipe=part_recipe(r, s, chosen[s]))
             v = runs[s][seed]
             print(f"{s:<17} seed {seed} (lr {chosen[s]:g}): IS {v['inception_score']:.3f}  FID {v['fid']:.2f}  "
                   f"min class share {v['min_class_share']:.3f}", flush=True)

@@ -1,4 +1,5 @@
 """Smoke test of gan-tricks-ablation with a tiny budget; the summary statistics."""
+import dataclasses
 import os
 
 import numpy as np
@@ -54,7 +55,7 @@ def test_each_setting_changes_only_its_option():
 
 
 @pytest.mark.slow
-def test_tiny_run(tmp_path):
+def test_tiny_run(tmp_path, capsys):
     hp = ablation.HParams(seeds="1", settings="baseline,spectral_norm", learning_rates="2e-4,1e-3", epochs=1,
                           g_width=4, d_width=4, latent_dim=8, n_samples=100, n_train=256, out=str(tmp_path / "run"))
     m = ablation.run(hp)
@@ -71,3 +72,10 @@ def test_tiny_run(tmp_path):
     assert claim["metric"] == "fid_spectral_norm_minus_baseline" and claim["seeds"] == [1]
     assert claim["met"] == (claim["value"] < 0)
     assert os.path.exists(tmp_path / "run" / "ablation.png") and os.path.exists(tmp_path / "run" / "metrics.json")
+    # A run of one of the settings with the same --out trains nothing: its 2 sweep runs and
+    # its report run are the parts of the run above (a part's recipe has no list of settings).
+    capsys.readouterr()
+    alone = ablation.run(dataclasses.replace(hp, settings="spectral_norm"))
+    assert capsys.readouterr().out.count("finished in an earlier run") == 3
+    assert alone["runs"]["spectral_norm"] == m["runs"]["spectral_norm"] and alone["claims"] == []
+    assert alone["chosen_learning_rate"] == {"spectral_norm": m["chosen_learning_rate"]["spectral_norm"]}
