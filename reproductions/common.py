@@ -466,6 +466,7 @@ class Run:
         self.reused_parts = []
         self.seeds = parse_int_list(hp.seeds, "seeds")
         training.configure(precision=hp.precision, deterministic=hp.deterministic)
+        training.xla_enabled()  # a bad KERAS_GEN_XLA is a one-line error before any work
         self.strategy = training.get_strategy(hp.strategy)
         self.chief = training.is_chief(self.strategy)
         self.final_out = os.path.abspath(hp.out or os.path.join("runs", name))

@@ -59,6 +59,14 @@ def test_user_errors_are_one_line(capsys, tmp_path, args, message):
     assert len(err.strip().splitlines()) == 1
 
 
+def test_a_bad_xla_switch_is_one_line_before_any_work(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_GEN_XLA", "sometimes")
+    code, _, err = run_cli(capsys, "reproduce", GMA, "--out", str(tmp_path / "o"))
+    assert code == cli.EXIT_USER_ERROR and len(err.strip().splitlines()) == 1
+    assert err.startswith("keras-gen: error: KERAS_GEN_XLA must be 'on' or 'off', got 'sometimes'")
+    assert not (tmp_path / "o" / "metrics.json").exists()
+
+
 def test_bad_data_files_are_named(capsys, tmp_path):
     wrong_shape = _npy(tmp_path, "wrong.npy", np.zeros((20, 3, 88), np.float32))
     with_nan = np.zeros((20, 2, 88, 1), np.float32)
