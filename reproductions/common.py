@@ -434,7 +434,7 @@ def mean_sd(values):
 # ---------------------------------------------------------------- the run
 # Fields that never change what a run computes: a finished key computed under other
 # values of these is still reused.
-NON_RECIPE_FIELDS = ("seeds", "out", "strategy", "export", "export_dir", "data_dir", "deterministic")
+NON_RECIPE_FIELDS = ("seeds", "out", "strategy", "export", "export_dir", "data_dir", "deterministic", "jobs")
 
 
 class Run:
@@ -547,6 +547,76 @@ class Run:
         _write_json(os.path.join(folder, "result.json"), _jsonable(result))
         return result
 
+    def finished(self, key, recipe=None):
+        """Whether `<out>/<key>/result.json` holds a result computed with `recipe` (default: the run's)."""
+        folder = os.path.join(self.out, key)
+        try:
+            with open(os.path.join(folder, "recipe.json"), encoding="utf-8") as f:
+                same = json.load(f) == _jsonable(self.recipe if recipe is None else recipe)
+        except (OSError, ValueError):
+            return False
+        return same and os.path.exists(os.path.join(folder, "result.json"))
+
+    def part_command(self, hp):
+        """The command line (a list) of a process that runs this reproduction with options `hp` (`--out` is this run's)."""
+        return [sys.executable, "-m", "keras_gen.cli", *command_args(self.name, hp)[1:], "--out", self.final_out]
+
+    def compute_in_processes(self, parts, jobs):
+        """Computes independent parts of this run in up to `jobs` processes at once, one core each.
+
+        `parts` is a list of `(key, recipe, hp)`: `hp` the options of a `keras-gen
+        reproduce` run that computes the part `key` (with `recipe`) and stores it in this
+        run's `--out`. Parts already finished are skipped; the caller then goes on as
+        usual and `cached` reuses every part. Each process runs TensorFlow with one
+        intra-op thread and writes its output to `<out>/<key>/process.log`. A failed
+        process stops the others and is a one-line error naming its log; finished parts
+        stay finished, so the same command continues. Does nothing (the caller computes
+        the parts itself) with `jobs` <= 1, one part to do, or a distribution strategy.
+        """
+        import subprocess
+
+        from keras_gen.errors import KerasGenError
+
+        todo = [(key, hp) for key, recipe, hp in parts if not self.finished(key, recipe)]
+        if jobs <= 1 or len(todo) <= 1 or self.hp.strategy != "default":
+            return
+        env = dict(os.environ, TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="2", PYTHONUNBUFFERED="1")
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+        print(f"[{self.name}] computing {len(todo)} parts in {min(jobs, len(todo))} processes; each logs to "
+              f"<out>/<part>/process.log")
+        running, pending = {}, list(todo)
+        try:
+            while pending or running:
+                while pending and len(running) < jobs:
+                    key, hp = pending.pop(0)
+                    hp = dataclasses.replace(hp, out=self.final_out)
+                    log_path = self.path(key, "process.log")
+                    log = open(log_path, "w", encoding="utf-8")
+                    argv = self.part_command(hp)
+                    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
+                    running[proc] = (key, log, log_path, time.time())
+                    print(f"[{self.name}] {key}: started ({' '.join(argv[3:])})", flush=True)
+                for proc in list(running):
+                    if proc.poll() is None:
+                        continue
+                    key, log, log_path, t0 = running.pop(proc)
+                    log.close()
+                    if proc.returncode != 0:
+                        raise KerasGenError(f"{key}: its process failed (exit status {proc.returncode}): "
+                                            f"{_last_error_line(log_path)} (log: {log_path}); the parts finished so "
+                                            "far are kept: run the same command again to continue")
+                    print(f"[{self.name}] {key}: finished in {time.time() - t0:.0f} s", flush=True)
+                time.sleep(0.5)
+        finally:
+            for proc, (key, log, _, _) in running.items():
+                proc.terminate()
+            for proc, (key, log, _, _) in running.items():
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                log.close()
+
     def resume_epoch(self, key):
         """The epoch `fit(..., key=key)` continues from: 0, or the last epoch its backup finished.
 
@@ -631,8 +701,26 @@ class Run:
         return record
 
 
+def _last_error_line(path):
+    """The last line of a log that looks like an error (else its last line)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            lines = [ln.strip() for ln in f if ln.strip()]
+    except OSError:
+        return "no log"
+    for ln in reversed(lines):
+        if "error" in ln.lower() and not ln.startswith(("I0000", "W0000")):
+            return ln
+    return lines[-1] if lines else "no output"
+
+
 def command(name, hp):
     """The `keras-gen reproduce` command line that repeats this run (options that differ from the defaults)."""
+    return " ".join(command_args(name, hp))
+
+
+def command_args(name, hp):
+    """`command` as a list of arguments."""
     parts = ["keras-gen", "reproduce", name]
     for f in dataclasses.fields(hp):
         value = getattr(hp, f.name)
@@ -644,7 +732,7 @@ def command(name, hp):
             parts.append(flag if value else "--no-" + flag[2:])
         else:
             parts += [flag, str(value)]
-    return " ".join(parts)
+    return parts
 
 
 def machine():

@@ -129,6 +129,8 @@ class HParams(common.CommonHParams):
     num_layers: int = common.field(2, "Transformer blocks in the encoder and in the decoder")
     dropout: float = common.field(0.1, "Transformer dropout", below=1)
     beam_width: int = common.field(4, "beam width for the beam-search numbers")
+    jobs: int = common.field(2, "train this many (model, seed) parts at once, each in its own process on one core "
+                                "(1: all in this process)", high=64)
     export: bool = common.field(True, "export the first seed's models as SavedModels")
     export_dir: str = common.field("saved_models", "TF-Serving model base folder")
 
@@ -157,8 +159,13 @@ def learning_rate(kind, hp, lr, steps):
     return keras.optimizers.schedules.CosineDecay(lr, steps, alpha=0.02)
 
 
-def build(kind, hp, seed):
-    """The compiled model `kind` and its epochs and batch size."""
+def build(kind, hp, seed, jit_compile=False):
+    """The compiled model `kind` and its epochs and batch size.
+
+    `jit_compile` applies to the LSTM and GRU only: XLA halves their step time here (4.4
+    -> 2.3 s per epoch after a 13 s compile), while the Transformer's 20 epochs cost
+    about the same with it (7.5 -> 6 s per epoch, 27 -> 45 s to compile).
+    """
     import keras
 
     from keras_gen.data import addition
@@ -177,7 +184,8 @@ def build(kind, hp, seed):
         epochs, batch, lr = hp.rnn_epochs, hp.rnn_batch_size, hp.rnn_learning_rate
     model.build()
     model.compile(optimizer=keras.optimizers.Adam(learning_rate(kind, hp, lr, epochs * -(-hp.train_size // batch))),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"],
+                  jit_compile=bool(jit_compile) and kind != "transformer")
     return model, epochs, batch
 
 
@@ -252,8 +260,10 @@ def train_and_score(r, kind, seed, splits):
 
     hp = r.hp
     started = time.time()
+    from keras_gen.training import jit_compile_for
+
     with r.strategy.scope():
-        model, epochs, batch = build(kind, hp, seed)
+        model, epochs, batch = build(kind, hp, seed, jit_compile=jit_compile_for(r.strategy))
     train, val, test = splits["train"], splits["validation"], splits["test"]
     train_ds = addition.addition_dataset(train["questions"], train["answers"], batch, shuffle_seed=seed)
     val_ds = addition.addition_dataset(val["questions"], val["answers"], 1000)
@@ -385,6 +395,12 @@ def run(hp):
     kinds = common.parse_choice_list(hp.models, "models", MODELS, "model")
     splits = load_splits(hp)
     results = {kind: {} for kind in kinds}
+    # With --jobs 2 the parts train in two processes at once (the Transformer's, the
+    # longest, first); the loop below then reuses them.
+    longest_first = sorted(kinds, key=lambda k: k != "transformer")
+    r.compute_in_processes([(f"{kind}_seed_{seed}", part_recipe(r.recipe, kind),
+                             dataclasses.replace(hp, models=kind, seeds=str(seed), export=False, jobs=1))
+                            for kind in longest_first for seed in r.seeds], hp.jobs)
     for kind in kinds:
         for seed in r.seeds:
             res = r.cached(f"{kind}_seed_{seed}", lambda: train_and_score(r, kind, seed, splits),

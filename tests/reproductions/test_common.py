@@ -1,4 +1,7 @@
 """reproductions.common: the pieces several reproductions share."""
+import os
+import sys
+
 import pytest
 
 from keras_gen.errors import KerasGenError, MissingFileError, UnknownNameError
@@ -186,3 +189,66 @@ def test_one_device_only_names_the_reason_and_the_fix():
     with pytest.raises(KerasGenError, match=r"^demo needs one device; --strategy must be default, got 'mirrored' "
                                             r"\(use --strategy default\)$"):
         common.one_device_only("demo", _HP(strategy="mirrored"), "needs one device")
+
+
+class _FakePartsRun(common.Run):
+    """A Run whose part processes are small Python scripts instead of `keras-gen reproduce`."""
+
+    scripts = {}
+
+    def part_command(self, hp):
+        return [sys.executable, "-c", self.scripts[hp.seeds]]
+
+
+def _write_part(out, key, recipe, marker):
+    """Python code that stores a finished part the way `cached` does."""
+    return (f"import json, os, time; d = os.path.join({str(out)!r}, {key!r}); os.makedirs(d, exist_ok=True); "
+            f"json.dump({recipe!r}, open(os.path.join(d, 'recipe.json'), 'w')); "
+            f"json.dump({{'marker': {marker!r}}}, open(os.path.join(d, 'result.json'), 'w')); print('part done')")
+
+
+def test_compute_in_processes_runs_the_missing_parts_then_cached_reuses_them(tmp_path, capsys):
+    out = tmp_path / "run"
+    hp = _HP(out=str(out), seeds="3,4,5")
+    r = _FakePartsRun("demo", hp)
+    assert r.cached("seed_3", lambda: {"marker": "in-process"}) == {"marker": "in-process"}  # already finished
+    recipe = common._jsonable(r.recipe)
+    _FakePartsRun.scripts = {s: _write_part(out, f"seed_{s}", recipe, f"process {s}") for s in ("4", "5")}
+    _FakePartsRun.scripts["3"] = "raise SystemExit('a finished part must not run again')"
+    parts = [(f"seed_{s}", r.recipe, dataclasses.replace(hp, seeds=str(s))) for s in r.seeds]
+    r.compute_in_processes(parts, jobs=2)
+    printed = capsys.readouterr().out
+    assert "computing 2 parts in 2 processes" in printed and printed.count("finished in") == 2
+    assert (out / "seed_4" / "process.log").read_text().strip() == "part done"
+    assert [r.cached(f"seed_{s}", lambda: {"marker": "recomputed"}) for s in r.seeds] == [
+        {"marker": "in-process"}, {"marker": "process 4"}, {"marker": "process 5"}]
+    assert r.reused_parts == ["seed_3", "seed_4", "seed_5"]
+    # Nothing to do, one job, or one part: no process is started.
+    r.compute_in_processes(parts, jobs=2)
+    r.compute_in_processes([("seed_9", r.recipe, dataclasses.replace(hp, seeds="9"))], jobs=4)
+    r.compute_in_processes([(f"seed_{s}", r.recipe, dataclasses.replace(hp, seeds=str(s))) for s in (8, 9)], jobs=1)
+    assert "computing" not in capsys.readouterr().out and not (out / "seed_9").exists()
+
+
+def test_compute_in_processes_stops_the_others_when_one_fails(tmp_path):
+    import time
+
+    out = tmp_path / "run"
+    hp = _HP(out=str(out), seeds="3,4")
+    r = _FakePartsRun("demo", hp)
+    pid_file = tmp_path / "sleeper.pid"
+    _FakePartsRun.scripts = {
+        "3": f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(120)",
+        "4": "import sys, time; time.sleep(1); print('I0000 noise'); print('keras-gen: error: --units is bad'); "
+             "sys.exit(2)",
+    }
+    started = time.time()
+    with pytest.raises(KerasGenError) as info:
+        r.compute_in_processes([(f"seed_{s}", r.recipe, dataclasses.replace(hp, seeds=str(s))) for s in (3, 4)], 2)
+    assert time.time() - started < 60
+    message = str(info.value)
+    assert "\n" not in message and message.startswith("seed_4: its process failed (exit status 2): ")
+    assert "keras-gen: error: --units is bad" in message and str(out / "seed_4" / "process.log") in message
+    pid = int(pid_file.read_text())
+    with pytest.raises(ProcessLookupError):  # the sleeper was stopped and reaped
+        os.kill(pid, 0)
