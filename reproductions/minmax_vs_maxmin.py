@@ -136,14 +136,18 @@ def _game_classes():
             self.y_optimizer.build([self.y])
 
         def train_step(self, data):
-            # V's gradient for each player, from the tape (not the formula).
+            # V's gradient for each player, from the tape (not the formula). V is no mean over
+            # examples: every replica computes the whole of it, and the optimizers sum the
+            # replicas' gradients, so each replica contributes V / replicas (exact: with one
+            # replica V / 1 is V, with two the halves sum back to V's gradient bit for bit).
+            replicas = tf.distribute.get_replica_context().num_replicas_in_sync
             with tf.GradientTape(persistent=True) as tape:
-                value = self.x * self.y
+                value = self.x * self.y / replicas
             gx, gy = tape.gradient(value, self.x), tape.gradient(value, self.y)
             self.x_optimizer.apply([gx], [self.x])  # x descends V
             if self.mode == "alternating":  # y answers the new x
                 with tf.GradientTape() as tape:
-                    value = self.x * self.y
+                    value = self.x * self.y / replicas
                 gy = tape.gradient(value, self.y)
             self.y_optimizer.apply([-gy], [self.y])  # y ascends V
             return {"x": tf.identity(self.x), "y": tf.identity(self.y)}
@@ -170,7 +174,10 @@ def keras_trajectory(r, hp, mode):
         model = game_cls(mode, hp.x0, hp.y0, name=f"{mode}_game")
         model.compile(keras.optimizers.SGD(hp.lr), keras.optimizers.SGD(hp.lr))
     recorder = recorder_cls()
-    dummy = tf.data.Dataset.from_tensors(0.0).repeat()
+    # The step reads no data; `fit` needs steps to count. One dummy row per replica: a
+    # distributed dataset must have a batch dimension to split (a scalar element makes
+    # MultiWorkerMirroredStrategy fail in `get_static_batch_dim`).
+    dummy = tf.data.Dataset.from_tensors(tf.zeros([r.strategy.num_replicas_in_sync])).repeat()
     # One epoch: an interrupted fit starts this (cheap) trajectory again rather than resume mid-path.
     r.fit(model, dummy, key=f"keras_{mode}", epochs=1, steps_per_epoch=hp.steps, verbose=0, callbacks=[recorder],
           shuffle=False, tensorboard=False)

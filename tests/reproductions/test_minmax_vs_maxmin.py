@@ -65,3 +65,23 @@ def test_options_are_checked(tmp_path):
         common.validate(mm.HParams(lr=2.5))
     with pytest.raises(KerasGenError, match="equilibrium"):
         mm.run(mm.HParams(x0=0.0, y0=0.0, out=str(tmp_path / "bad")))
+
+
+@pytest.mark.slow
+def test_two_workers_through_the_launcher_make_one_process_trajectories(tmp_path):
+    """`keras-gen launch --workers 2`: the dummy step data splits (one row per replica), and the
+    players' steps are one process's bit for bit (each replica's gradient of V / 2 is an exact
+    half; the summed halves are V's gradient)."""
+    import json
+
+    from tests.distributed.launched import launch_two_workers
+
+    hp = mm.HParams(steps=40, lr=0.2, grid_points=41, seeds="3", out=str(tmp_path / "single"))
+    single = mm.run(hp)
+    m = launch_two_workers(mm.NAME, ["--steps", "40", "--lr", "0.2", "--grid-points", "41", "--seeds", "3"],
+                           tmp_path / "launched")
+    assert m["claims"] == single["claims"]
+    paths = [json.loads((tmp_path / run / "keras" / "result.json").read_text()) for run in ("single", "launched")]
+    assert paths[0] == paths[1] and len(paths[0]["alternating"]) == 41
+    for key in ("keras_simultaneous_max_abs_diff", "keras_alternating_max_abs_diff"):
+        assert m[key] == single[key]
