@@ -142,6 +142,11 @@ def _bank_classes():
         Each theta's network sees only its own samples and its own loss; the bank's loss
         is the sum, so with per-parameter optimizers (Adam, RMSProp) and per-weight
         clipping every network trains exactly as it would alone.
+
+        `batch_size` is global: under N replicas every replica draws the whole step's
+        samples (the seed generator's state is mirrored, so all draw the same numbers)
+        and keeps its own `batch_size / N` columns; the losses are means over examples,
+        so the replicas' summed gradients are the gradient of one process's step.
         """
 
         def __init__(self, thetas, kind, hidden, batch_size, gp_weight=10.0, clip=0.01, seed=0, **kwargs):
@@ -176,13 +181,15 @@ def _bank_classes():
             fake = tf.stack([tf.broadcast_to(self.thetas[:, None], tf.shape(z_fake)), z_fake], -1)
             return real, fake
 
-        def losses_of(self, real, fake):
-            """Per-network losses [K]."""
+        def losses_of(self, real, fake, columns=None):
+            """Per-network losses [K]; `columns` keeps this replica's columns of the global noise."""
             if self.kind == "vanilla":  # -E log D(x) - E log(1 - D(G(z))), D = sigmoid(logit)
                 return tf.reduce_mean(tf.nn.softplus(-self(real)) + tf.nn.softplus(self(fake)), 1)
             critic = tf.reduce_mean(self(fake), 1) - tf.reduce_mean(self(real), 1)
             if self.kind == "wgan_gp":
-                eps = keras.random.uniform((tf.shape(real)[0], tf.shape(real)[1], 1), seed=self.seeds)
+                n = tf.shape(real)[1] if columns is None else self.batch_size  # the global batch's weights
+                eps = keras.random.uniform((tf.shape(real)[0], n, 1), seed=self.seeds)
+                eps = eps if columns is None else columns(eps)
                 mix = eps * real + (1.0 - eps) * fake
                 with tf.GradientTape() as tape:
                     tape.watch(mix)
@@ -193,10 +200,21 @@ def _bank_classes():
             return critic
 
         def train_step(self, data):
+            ctx = tf.distribute.get_replica_context()
+            replicas = ctx.num_replicas_in_sync
+            columns = None
+            if replicas > 1:
+                local = self.batch_size // replicas
+                start = tf.cast(ctx.replica_id_in_sync_group, tf.int32) * local
+
+                def columns(t):
+                    return t[:, start:start + local]
+
             real, fake = self.sample(self.batch_size)
-            replicas = tf.distribute.get_strategy().num_replicas_in_sync
+            if columns is not None:
+                real, fake = columns(real), columns(fake)
             with tf.GradientTape() as tape:
-                loss = tf.reduce_sum(self.losses_of(real, fake))
+                loss = tf.reduce_sum(self.losses_of(real, fake, columns))
                 scaled = loss / replicas  # the optimizer sums replicas' gradients
             grads = tape.gradient(scaled, self.trainable_variables)
             self.optimizer.apply(grads, self.trainable_variables)
@@ -214,18 +232,28 @@ def _bank_classes():
 
 
 def train_bank(r, hp, thetas, kind, steps, optimizer, seed):
-    """Trains one bank of networks (resumable under the key `seed_<seed>_<kind>`)."""
+    """Trains one bank of networks (resumable under the key `seed_<seed>_<kind>`).
+
+    `optimizer()` makes the optimizer: it is called in the strategy's scope, where its
+    variables must live.
+    """
     import tensorflow as tf
 
+    from keras_gen.errors import KerasGenError
     from keras_gen.training import jit_compile_for
 
+    replicas = r.strategy.num_replicas_in_sync
+    if hp.batch_size % replicas:
+        raise KerasGenError(f"--batch-size must be a multiple of the {replicas} replicas, got {hp.batch_size}")
     bank_cls = _bank_classes()
     with r.strategy.scope():
         bank = bank_cls(thetas, kind, hp.hidden, hp.batch_size, hp.gp_weight, hp.clip, seed=seed,
                         name=f"{kind}_bank")
-        bank.compile(optimizer=optimizer, jit_compile=jit_compile_for(r.strategy))
+        bank.compile(optimizer=optimizer(), jit_compile=jit_compile_for(r.strategy))
         bank.optimizer.build(bank.trainable_variables)
-    dummy = tf.data.Dataset.from_tensors(0.0).repeat()
+    # The step draws its own samples; `fit` needs steps to count. One dummy row per replica:
+    # a distributed dataset must have a batch dimension to split.
+    dummy = tf.data.Dataset.from_tensors(tf.zeros([replicas])).repeat()
     start = time.time()
     epochs = min(10, steps)
     history = r.fit(bank, dummy, key=f"seed_{seed}_{kind}", epochs=epochs, steps_per_epoch=steps // epochs,
@@ -310,12 +338,13 @@ def seed_part(r, hp, thetas, seed):
     common.seed_everything(seed)
     out = sample_w1(hp, thetas, np.random.default_rng(seed))
     gp = evaluate_bank(train_bank(r, hp, thetas, "wgan_gp", hp.critic_steps,
-                                  keras.optimizers.Adam(hp.gp_learning_rate, beta_1=0.0, beta_2=0.9), seed),
+                                  lambda: keras.optimizers.Adam(hp.gp_learning_rate, beta_1=0.0, beta_2=0.9), seed),
                        hp.eval_samples, seed)
     clip = evaluate_bank(train_bank(r, hp, thetas, "wgan_clip", hp.critic_steps,
-                                    keras.optimizers.RMSprop(hp.clip_learning_rate), seed), hp.eval_samples, seed)
+                                    lambda: keras.optimizers.RMSprop(hp.clip_learning_rate), seed),
+                         hp.eval_samples, seed)
     vanilla = evaluate_bank(train_bank(r, hp, thetas, "vanilla", hp.discriminator_steps,
-                                       keras.optimizers.Adam(hp.d_learning_rate), seed), hp.eval_samples, seed)
+                                       lambda: keras.optimizers.Adam(hp.d_learning_rate), seed), hp.eval_samples, seed)
     out.update(
         wgan_gp_critic_estimate=gp["w1_estimate"], wgan_generator_grad_per_theta=gp["grad_wgan"],
         wgan_clip_critic_estimate=clip["w1_estimate"],
