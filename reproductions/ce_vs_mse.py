@@ -136,19 +136,26 @@ def gradient_norms(model, x, y):
     return out
 
 
-def train_one(hp, loss, init, seed):
-    """One (loss, init) run: training/test accuracy and loss per epoch, gradient norms at the start."""
+def train_one(r, loss, init, seed):
+    """One (loss, init) run: training/test accuracy and loss per epoch, gradient norms at the start.
+
+    The model is built and compiled in the run's strategy scope: under `--strategy
+    mirrored` or `multiworker` the replicas train one model on global batches of
+    `--batch-size` (the loss is a Keras `Loss`, which averages over the global batch).
+    """
     import keras
     import tensorflow as tf
 
     from keras_gen.data import steady_prefetch
 
+    hp = r.hp
     common.seed_everything(seed)
     x, y, xt, yt = _digits()
     std = hp.saturating_std if init == "saturating" else hp.small_std
     lr = getattr(hp, f"{loss}_{init}_learning_rate")
-    model = build(std, seed)
-    model.compile(keras.optimizers.SGD(lr), loss_object(loss))
+    with r.strategy.scope():
+        model = build(std, seed)
+        model.compile(keras.optimizers.SGD(lr), loss_object(loss))
     start = gradient_norms(model, x, y)
 
     class Record(keras.callbacks.Callback):
@@ -245,7 +252,7 @@ def run(hp):
                       "std": hp.saturating_std if init == "saturating" else hp.small_std,
                       "learning_rate": getattr(hp, f"{loss}_{init}_learning_rate")}
             runs[(loss, init)] = {str(s): r.cached(f"{loss}_{init}_seed{s}",
-                                                   lambda s=s, loss=loss, init=init: train_one(hp, loss, init, s),
+                                                   lambda s=s, loss=loss, init=init: train_one(r, loss, init, s),
                                                    recipe=recipe) for s in r.seeds}
     final = {k: {int(s): v["final_train_accuracy"] for s, v in runs[k].items()} for k in runs}
     final_test = {k: {int(s): v["final_test_accuracy"] for s, v in runs[k].items()} for k in runs}
