@@ -103,18 +103,41 @@ def _sweep(hp):
     return sorted({float(v) for v in hp.sweep_learning_rates.split(",") if v.strip()})
 
 
-def train_one(hp, variant, learning_rate, seed):
+def build(r, batch_norm, learning_rate, seed, synchronized=True):
+    """The figure-1 network, compiled with SGD, in the run's strategy scope (one model for all replicas).
+
+    With more than one replica and `synchronized`, every BN layer normalises with the
+    statistics of the global batch (all-reduced), as one process does: with per-replica
+    statistics N replicas would normalise each 1/N of the batch by itself. (Keras computes
+    synchronised statistics as E x^2 - (E x)^2, so they match one process's to float32
+    rounding, not bit for bit; with one replica the layers are left as they are.)
+    """
+    import keras
+
+    from keras_gen.analysis.normalization import ioffe_szegedy_mlp
+
+    hp = r.hp
+    with r.strategy.scope():
+        model = ioffe_szegedy_mlp(batch_norm=batch_norm, init_std=hp.init_std, momentum=hp.momentum, seed=seed)
+        if synchronized and r.strategy.num_replicas_in_sync > 1:
+            for layer in model.layers:
+                if isinstance(layer, keras.layers.BatchNormalization):
+                    layer.synchronized = True  # read at call time (the builder takes no such argument)
+        model.compile(keras.optimizers.SGD(learning_rate), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model
+
+
+def train_one(r, variant, learning_rate, seed):
     """One network, `hp.steps` SGD steps: test accuracy every `eval_every` steps, sigmoid-input percentiles."""
     import keras
     import tensorflow as tf
 
-    from keras_gen.analysis.normalization import ioffe_szegedy_mlp
     from keras_gen.data import steady_prefetch
 
+    hp = r.hp
     common.seed_everything(seed)
     x, y, xt, yt = _digits()
-    model = ioffe_szegedy_mlp(batch_norm=variant == "bn", init_std=hp.init_std, momentum=hp.momentum, seed=seed)
-    model.compile(keras.optimizers.SGD(learning_rate), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model = build(r, variant == "bn", learning_rate, seed)
     # the input of the last hidden layer's first sigmoid (after BN where there is BN), on fixed test digits
     probe = keras.Model(model.input, model.get_layer("sigmoid_3").input)
     probe_x = xt[::10]
@@ -146,16 +169,19 @@ def train_one(hp, variant, learning_rate, seed):
             "sigmoid_input_percentiles": record.percentiles}
 
 
-def moving_average_check(hp, seed):
-    """A BN network trained `check_steps` steps: moving averages, inference and a batch of one vs the notes."""
-    import keras
+def moving_average_check(r, seed):
+    """A BN network trained `check_steps` steps: moving averages, inference and a batch of one vs the notes.
 
-    from keras_gen.analysis.normalization import batch_norm, ioffe_szegedy_mlp, moving_average
+    Trained by `train_on_batch`, which under a strategy hands every replica the whole
+    batch: each replica's batch statistics are then the batch's, the BN layers stay
+    unsynchronised, and the steps are one process's.
+    """
+    from keras_gen.analysis.normalization import batch_norm, moving_average
 
+    hp = r.hp
     common.seed_everything(seed)
     x, y, xt, _ = _digits()
-    model = ioffe_szegedy_mlp(batch_norm=True, init_std=hp.init_std, momentum=hp.momentum, seed=seed)
-    model.compile(keras.optimizers.SGD(hp.bn_learning_rate), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model = build(r, True, hp.bn_learning_rate, seed, synchronized=False)
     rng = np.random.default_rng(seed)
     stats = {i: ([], []) for i in (1, 2, 3)}
 
@@ -293,12 +319,12 @@ def run(hp):
         for seed in r.seeds:
             key = f"{variant}_lr{lr:g}_seed{seed}"
             recipe = {k: getattr(hp, k) for k in ("steps", "batch_size", "init_std", "momentum", "eval_every")}
-            results[(variant, lr, seed)] = r.cached(key, lambda v=variant, lr=lr, s=seed: train_one(hp, v, lr, s),
+            results[(variant, lr, seed)] = r.cached(key, lambda v=variant, lr=lr, s=seed: train_one(r, v, lr, s),
                                                     recipe={**recipe, "variant": variant, "learning_rate": lr})
     runs = {v: {str(s): results[(v, chosen[v], s)] for s in r.seeds} for v in VARIANTS}
     sweep = {lr: {v: {str(s): results[(v, lr, s)]["final_test_accuracy"] for s in r.seeds} for v in VARIANTS}
              for lr in rates}
-    checks = {str(s): r.cached(f"moving_average_check_seed{s}", lambda s=s: moving_average_check(hp, s)) for s in r.seeds}
+    checks = {str(s): r.cached(f"moving_average_check_seed{s}", lambda s=s: moving_average_check(r, s)) for s in r.seeds}
     wine_res = r.cached("wine", lambda: wine(hp), recipe={"tol": hp.wine_tol, "max_steps": hp.wine_max_steps})
 
     acc = {v: {int(s): runs[v][s]["final_test_accuracy"] for s in runs[v]} for v in VARIANTS}
