@@ -141,8 +141,13 @@ def one_seed(hp, seed):
     return result
 
 
-def epochs_vs_updates(seed):
-    """Train steps Keras's fit runs per epoch, against ceil(N / B) (arrays) and floor(N / B) (dropped remainder)."""
+def epochs_vs_updates(r, seed):
+    """Train steps Keras's fit runs per epoch, against ceil(N / B) (arrays) and floor(N / B) (dropped remainder).
+
+    Each model is built and compiled in the run's strategy scope, so under `--strategy
+    mirrored` or `multiworker` the replicas train one model on global batches of B (the
+    last, smaller batch split between them) and count the same steps.
+    """
     import keras
     import tensorflow as tf
 
@@ -167,8 +172,9 @@ def epochs_vs_updates(seed):
             if drop and b > n:
                 continue
             keras.utils.set_random_seed(seed)
-            model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, use_bias=False)])
-            model.compile(keras.optimizers.SGD(0.1), "mse")
+            with r.strategy.scope():
+                model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, use_bias=False)])
+                model.compile(keras.optimizers.SGD(0.1), "mse")
             counter = CountSteps()
             if drop:
                 data = tf.data.Dataset.from_tensor_slices((feats, y.astype("float32"))).batch(b, drop_remainder=True)
@@ -242,7 +248,7 @@ def run(hp):
     r = common.Run(NAME, hp)
     common.parse_int_list(hp.big_n, "big_n")
     per_seed = {str(s): r.cached(f"seed_{s}", lambda s=s: one_seed(hp, s)) for s in r.seeds}
-    steps = r.cached("epochs_vs_updates", lambda: epochs_vs_updates(r.seeds[0]), recipe={})
+    steps = r.cached("epochs_vs_updates", lambda: epochs_vs_updates(r, r.seeds[0]), recipe={})
     sigma2 = hp.noise ** 2
     floor = sigma2 + 1 - math.cos(hp.phase)
     largest = str(max(int(n) for n in per_seed[str(r.seeds[0])]["data_curve"]))

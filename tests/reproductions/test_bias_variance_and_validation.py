@@ -33,3 +33,22 @@ def test_bad_options_are_one_line_errors(tmp_path):
         repro.run(repro.HParams(big_n="300,lots", out=str(tmp_path)))
     with pytest.raises(KerasGenError, match="--noise must be > 0"):
         repro.run(repro.HParams(noise=0.0, out=str(tmp_path)))
+
+
+@pytest.mark.slow
+def test_two_workers_through_the_launcher_count_the_same_steps(tmp_path):
+    """`keras-gen launch --workers 2`: the epochs-vs-updates models are built in the strategy's
+    scope, so the two workers train one model per (N, B) on global batches of B, the last
+    smaller batch split between them: fit still runs ceil(N / B) (floor with drop_remainder)
+    steps per epoch. The regression part is NumPy: the same numbers as one process's."""
+    from reproductions import common
+    from tests.distributed.launched import launch_two_workers
+
+    hp = repro.HParams(seeds="5", max_degree=12, n_test=300, big_n="200")
+    m = launch_two_workers(repro.NAME, ["--seeds", "5", "--max-degree", "12", "--n-test", "300", "--big-n", "200"],
+                           tmp_path / "launched")
+    assert m["per_seed"]["5"] == common._jsonable(repro.one_seed(hp, 5))  # as metrics.json stores it
+    rows = m["epochs_vs_updates"]["rows"]
+    assert len(rows) == 13 and m["epochs_vs_updates"]["mismatches"] == 0
+    for r in rows:
+        assert r["fit_steps_per_epoch"] == [r["formula"]] * 2 and r["optimizer_iterations"] == 2 * r["formula"], r
