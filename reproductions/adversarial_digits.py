@@ -204,30 +204,55 @@ def _dataset(x, y, hp, seed):
     return pipeline(tf.data.Dataset.from_tensor_slices((x, y)).cache(), hp.batch_size, shuffle=True, seed=seed)
 
 
-def train(r, model, x, y, key, epochs, learning_rate, seed):
-    """Fits `model` on (x, y) with Adam (resumable through `r.fit`)."""
-    _compile(model, learning_rate)
+def train(r, build, x, y, key, epochs, learning_rate, seed):
+    """Builds `build()` and fits it on (x, y) with Adam (resumable through `r.fit`); returns the model.
+
+    Built and compiled in the run's strategy scope: under `--strategy mirrored` or
+    `multiworker` the replicas train one model, each step on one global batch of
+    `--batch-size` digits.
+    """
+    with r.strategy.scope():
+        model = _compile(build(), learning_rate)
     r.fit(model, _dataset(x, y, r.hp, seed), key=key, epochs=epochs, tensorboard=False, shuffle=False)
     return model
 
 
-def train_robust(r, cnn, x, y, key, seed):
-    """Madry et al.'s adversarial training of `cnn` (in place) at the L-infinity budget."""
+def train_robust(r, start, x, y, key, seed):
+    """Madry et al.'s adversarial training at the L-infinity budget of a fresh CNN; returns the CNN.
+
+    The CNN starts from the weights of `start` (a trained CNN) or, with `start=None`,
+    from its own initialisation. It and its `AdversarialTraining` wrapper are built in
+    the run's strategy scope (the wrapper's PGD start noise is drawn for the global batch
+    and sliced per replica, so N replicas make one process's step).
+    """
     from keras_gen.adversarial import AdversarialTraining
 
     hp = r.hp
-    wrapper = AdversarialTraining(classifier=cnn, epsilon=hp.linf_epsilon, norm="linf", steps=hp.adv_steps,
-                                  from_logits=True, seed=seed)
-    _compile(wrapper, hp.adv_learning_rate)
+    with r.strategy.scope():
+        cnn = build_cnn(hp.cnn_width)
+        if start is not None:
+            cnn.set_weights(start.get_weights())
+        wrapper = AdversarialTraining(classifier=cnn, epsilon=hp.linf_epsilon, norm="linf", steps=hp.adv_steps,
+                                      from_logits=True, seed=seed)
+        _compile(wrapper, hp.adv_learning_rate)
     r.fit(wrapper, _dataset(x, y, hp, seed), key=key, epochs=hp.adv_epochs, tensorboard=False, shuffle=False)
     return cnn
 
 
 # ---------------------------------------------------------------- measurements
 def probabilities(model, x):
+    """Softmax outputs of `model` on `x`, computed 500 digits at a time: `predict`'s numbers, bit for bit.
+
+    The model is called directly rather than through `predict`: under a multi-worker
+    strategy `predict` splits the digits between the workers and gathers the outputs back,
+    collectives in every call (the attacks of the 2-worker smoke run took 4x one process's
+    time), while every worker needs all of them; each computes them itself, as it does the
+    attacks.
+    """
     import tensorflow as tf
 
-    return tf.nn.softmax(model.predict(x, batch_size=500, verbose=0)).numpy()
+    logits = [model(x[i:i + 500], training=False) for i in range(0, len(x), 500)]
+    return tf.nn.softmax(tf.concat(logits, 0)).numpy()
 
 
 def accuracy(model, x, y):
@@ -320,7 +345,7 @@ def score_seed(r, seed, data):
 
     t = time.time()
     common.seed_everything(seed)
-    softmax = train(r, build_softmax_regression(), x_train, y_train, f"seed_{seed}_softmax", hp.softmax_epochs,
+    softmax = train(r, build_softmax_regression, x_train, y_train, f"seed_{seed}_softmax", hp.softmax_epochs,
                     hp.softmax_learning_rate, seed)
     result["softmax"] = {
         "clean_accuracy": accuracy(softmax, x_eval, y_eval),
@@ -331,7 +356,7 @@ def score_seed(r, seed, data):
 
     t = time.time()
     common.seed_everything(seed)
-    cnn = train(r, build_cnn(hp.cnn_width), x_train, y_train, f"seed_{seed}_cnn", hp.cnn_epochs,
+    cnn = train(r, lambda: build_cnn(hp.cnn_width), x_train, y_train, f"seed_{seed}_cnn", hp.cnn_epochs,
                 hp.cnn_learning_rate, seed)
     seconds["cnn_training"] = time.time() - t
     t = time.time()
@@ -347,12 +372,8 @@ def score_seed(r, seed, data):
 
     t = time.time()
     common.seed_everything(seed)
-    if hp.adv_start == "standard":
-        robust = build_cnn(hp.cnn_width)
-        robust.set_weights(cnn.get_weights())
-    else:
-        robust = build_cnn(hp.cnn_width)
-    train_robust(r, robust, x_train, y_train, f"seed_{seed}_robust_cnn", seed)
+    robust = train_robust(r, cnn if hp.adv_start == "standard" else None, x_train, y_train,
+                          f"seed_{seed}_robust_cnn", seed)
     seconds["robust_cnn_training"] = time.time() - t
     t = time.time()
     result["robust_cnn"] = {
