@@ -58,6 +58,20 @@ unless noted; CPU seconds on the shared 2-core machine):
   0.9695 (never 99%); constant 0.9928 and 0.9978 (99% at epochs 15 and 14). The decay
   lowers the rate while the model is still learning: the default is now the constant
   rate (chosen on these two selection seeds; the report seeds played no part).
+* LSTM and GRU, the rate of Adam (cosine decay to 2%, batch 256, XLA train steps), both
+  models on the selection seeds 0, 1, 2 (`--models lstm,gru --seeds 0,1,2
+  --rnn-learning-rate R`); validation greedy per-character accuracy after the last
+  epoch, seeds 0 / 1 / 2:
+      rate, epochs    LSTM                      GRU
+      3e-3, 25        0.9758 / 0.9741 / 0.9838  0.8123 / 0.8210 / 0.8376
+      3e-3, 35        0.9872 / 0.9859 / 0.9889  0.8415 / 0.8330 / 0.8434 (35 epochs:
+                                                                 over the time budget)
+      6e-3, 25        0.9904 / 0.9912 / 0.9884  0.8478 / 0.9077 / 0.9554
+      1e-2, 25        0.9944 / 0.9942 / 0.9890  0.9849 / 0.9760 / 0.9884
+      2e-2, 25        0.9879 / 0.9756 / 0.9850  0.9537 / 0.984 / ~0.99 (stopped early)
+  Chosen: 1e-2 with 25 epochs, the best mean of both models (an interior optimum: 2e-2
+  is worse for both). The first release's 3e-3 had been chosen on the LSTM alone and
+  starved the GRU, whose 0.83 on test said more about its rate than about the cell.
 
 Measured with the defaults on the three report seeds (`keras-gen reproduce seq2seq-addition
 --seeds 10,11,12`; TEST questions, greedy decoding; 3 of 3 claims met; majority-character
@@ -114,7 +128,7 @@ class HParams(common.CommonHParams):
     test_size: int = common.field(2_000, "test questions (the reported numbers)")
     rnn_epochs: int = common.field(25, "epochs of the LSTM and GRU")
     rnn_batch_size: int = common.field(256, "batch size of the LSTM and GRU")
-    rnn_learning_rate: float = common.field(3e-3, "Adam's initial rate for the LSTM and GRU (cosine decay to 2%)")
+    rnn_learning_rate: float = common.field(1e-2, "Adam's initial rate for the LSTM and GRU (cosine decay to 2%)")
     units: int = common.field(128, "state size of the LSTM/GRU layers")
     embedding_dim: int = common.field(32, "token embedding width of the LSTM/GRU models")
     transformer_epochs: int = common.field(20, "epochs of the Transformer")
