@@ -463,7 +463,8 @@ class Run:
         self.name = name
         self.hp = hp
         self.started = time.time()
-        self.reused_parts = []
+        self.reused_parts = []  # parts taken from earlier runs (their time is not in `seconds`)
+        self.process_parts = set()  # parts computed by this run's processes (`compute_in_processes`)
         self.seeds = parse_int_list(hp.seeds, "seeds")
         training.configure(precision=hp.precision, deterministic=hp.deterministic)
         training.xla_enabled()  # a bad KERAS_GEN_XLA is a one-line error before any work
@@ -540,8 +541,11 @@ class Run:
         have = training.agree([int(os.path.exists(path))], self.strategy, op="MIN")[0]
         if have:
             with open(path, encoding="utf-8") as f:
-                print(f"{key}: finished in an earlier run; reusing {path}")
-                self.reused_parts.append(key)
+                if key in self.process_parts:
+                    print(f"{key}: computed by a process of this run; reading {path}")
+                else:
+                    print(f"{key}: finished in an earlier run; reusing {path}")
+                    self.reused_parts.append(key)
                 return json.load(f)
         result = compute()
         _write_json(os.path.join(folder, "result.json"), _jsonable(result))
@@ -605,6 +609,7 @@ class Run:
                         raise KerasGenError(f"{key}: its process failed (exit status {proc.returncode}): "
                                             f"{_last_error_line(log_path)} (log: {log_path}); the parts finished so "
                                             "far are kept: run the same command again to continue")
+                    self.process_parts.add(key)
                     print(f"[{self.name}] {key}: finished in {time.time() - t0:.0f} s", flush=True)
                 time.sleep(0.5)
         finally:

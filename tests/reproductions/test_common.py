@@ -222,7 +222,8 @@ def test_compute_in_processes_runs_the_missing_parts_then_cached_reuses_them(tmp
     assert (out / "seed_4" / "process.log").read_text().strip() == "part done"
     assert [r.cached(f"seed_{s}", lambda: {"marker": "recomputed"}) for s in r.seeds] == [
         {"marker": "in-process"}, {"marker": "process 4"}, {"marker": "process 5"}]
-    assert r.reused_parts == ["seed_3", "seed_4", "seed_5"]
+    # Parts computed by this run's processes are not "reused" (their time is in `seconds`).
+    assert r.reused_parts == ["seed_3"] and r.process_parts == {"seed_4", "seed_5"}
     # Nothing to do, one job, or one part: no process is started.
     r.compute_in_processes(parts, jobs=2)
     r.compute_in_processes([("seed_9", r.recipe, dataclasses.replace(hp, seeds="9"))], jobs=4)
