@@ -68,6 +68,7 @@ def test_bad_options_fail_before_training(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.extended
 def test_two_workers_through_the_launcher_train_each_classifier_once(tiny, tmp_path):
     """`keras-gen launch --workers 2`: the three classifiers (the robust CNN inside
     `AdversarialTraining`) are built in the strategy's scope and trained as one model on

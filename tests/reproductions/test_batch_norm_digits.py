@@ -47,6 +47,7 @@ def test_bad_options_are_one_line_errors(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.extended
 def test_two_workers_through_the_launcher_train_one_network_with_global_batch_statistics(tiny, tmp_path):
     """`keras-gen launch --workers 2`: each network is built in the strategy's scope and its BN
     layers synchronised, so the two workers normalise every step's 30 + 30 digits with the

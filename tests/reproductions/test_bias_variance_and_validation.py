@@ -36,6 +36,7 @@ def test_bad_options_are_one_line_errors(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.extended
 def test_two_workers_through_the_launcher_count_the_same_steps(tmp_path):
     """`keras-gen launch --workers 2`: the epochs-vs-updates models are built in the strategy's
     scope, so the two workers train one model per (N, B) on global batches of B, the last

@@ -50,6 +50,7 @@ def test_bad_options_are_one_line_errors(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.extended
 def test_two_workers_through_the_launcher_train_one_model_per_setting(tiny, tmp_path):
     """`keras-gen launch --workers 2`: each softmax regression is built in the strategy's
     scope and trained as one model on global batches of 100 (50 per worker; the losses are

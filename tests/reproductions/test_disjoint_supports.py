@@ -77,6 +77,7 @@ def test_run_tiny(tmp_path, capsys):
 
 
 @pytest.mark.slow
+@pytest.mark.extended
 def test_two_workers_through_the_launcher_train_one_bank_like_one_process(tmp_path):
     """`keras-gen launch --workers 2`: the optimizers live in the strategy, the dummy step data
     splits, and each worker trains on its half of the global batch's samples (drawn for the
