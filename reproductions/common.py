@@ -570,7 +570,8 @@ class Run:
 
         `parts` is a list of `(key, recipe, hp)`: `hp` the options of a `keras-gen
         reproduce` run that computes the part `key` (with `recipe`) and stores it in this
-        run's `--out`. Parts already finished are skipped; the caller then goes on as
+        run's `--out`; `key` may be a tuple of keys one process computes together (it
+        runs unless all are finished). Parts already finished are skipped; the caller then goes on as
         usual and `cached` reuses every part. Each process runs TensorFlow with one
         intra-op thread and writes its output to `<out>/<key>/process.log`. A failed
         process stops the others and is a one-line error naming its log; finished parts
@@ -581,7 +582,12 @@ class Run:
 
         from keras_gen.errors import KerasGenError
 
-        todo = [(key, hp) for key, recipe, hp in parts if not self.finished(key, recipe)]
+        todo = []  # (keys, the keys not finished yet, hp)
+        for key, recipe, hp in parts:
+            keys = (key,) if isinstance(key, str) else tuple(key)
+            fresh = tuple(k for k in keys if not self.finished(k, recipe))
+            if fresh:
+                todo.append((keys, fresh, hp))
         if jobs <= 1 or len(todo) <= 1 or self.hp.strategy != "default":
             return
         env = dict(os.environ, TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="2", PYTHONUNBUFFERED="1")
@@ -592,30 +598,31 @@ class Run:
         try:
             while pending or running:
                 while pending and len(running) < jobs:
-                    key, hp = pending.pop(0)
+                    keys, fresh, hp = pending.pop(0)
+                    key = keys[0] if len(keys) == 1 else f"{keys[0]}..{keys[-1]}"
                     hp = dataclasses.replace(hp, out=self.final_out)
-                    log_path = self.path(key, "process.log")
+                    log_path = self.path(keys[0], "process.log")
                     log = open(log_path, "w", encoding="utf-8")
                     argv = self.part_command(hp)
                     proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
-                    running[proc] = (key, log, log_path, time.time())
+                    running[proc] = (key, fresh, log, log_path, time.time())
                     print(f"[{self.name}] {key}: started ({' '.join(argv[3:])})", flush=True)
                 for proc in list(running):
                     if proc.poll() is None:
                         continue
-                    key, log, log_path, t0 = running.pop(proc)
+                    key, fresh, log, log_path, t0 = running.pop(proc)
                     log.close()
                     if proc.returncode != 0:
                         raise KerasGenError(f"{key}: its process failed (exit status {proc.returncode}): "
                                             f"{_last_error_line(log_path)} (log: {log_path}); the parts finished so "
                                             "far are kept: run the same command again to continue")
-                    self.process_parts.add(key)
+                    self.process_parts.update(fresh)
                     print(f"[{self.name}] {key}: finished in {time.time() - t0:.0f} s", flush=True)
                 time.sleep(0.5)
         finally:
-            for proc, (key, log, _, _) in running.items():
+            for proc in running:
                 proc.terminate()
-            for proc, (key, log, _, _) in running.items():
+            for proc, (_, _, log, _, _) in running.items():
                 try:
                     proc.wait(timeout=30)
                 except subprocess.TimeoutExpired:

@@ -229,6 +229,16 @@ def test_compute_in_processes_runs_the_missing_parts_then_cached_reuses_them(tmp
     r.compute_in_processes([("seed_9", r.recipe, dataclasses.replace(hp, seeds="9"))], jobs=4)
     r.compute_in_processes([(f"seed_{s}", r.recipe, dataclasses.replace(hp, seeds=str(s))) for s in (8, 9)], jobs=1)
     assert "computing" not in capsys.readouterr().out and not (out / "seed_9").exists()
+    # A process may compute several parts (a tuple of keys): it runs unless all are finished.
+    _FakePartsRun.scripts = {"6,7": _write_part(out, "seed_6", recipe, "p6") + "; " +
+                             _write_part(out, "seed_7", recipe, "p7"),
+                             "3,8": _write_part(out, "seed_8", recipe, "p8"),
+                             "3,4": "raise SystemExit('finished parts must not run again')"}
+    r.compute_in_processes([(("seed_4", "seed_6", "seed_7"), r.recipe, dataclasses.replace(hp, seeds="6,7")),
+                            (("seed_3", "seed_8"), r.recipe, dataclasses.replace(hp, seeds="3,8")),
+                            (("seed_3", "seed_4"), r.recipe, dataclasses.replace(hp, seeds="3,4"))], jobs=2)
+    assert r.process_parts == {"seed_4", "seed_5", "seed_6", "seed_7", "seed_8"}  # seed_3 was done before
+    assert r.cached("seed_7", lambda: {"marker": "recomputed"}) == {"marker": "p7"}
 
 
 def test_compute_in_processes_stops_the_others_when_one_fails(tmp_path):

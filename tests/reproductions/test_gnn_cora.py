@@ -11,7 +11,7 @@ from reproductions import gnn_cora as repro
 @pytest.mark.slow
 def test_cora_tiny_run(tmp_path):
     out, saved = tmp_path / "run", tmp_path / "saved"
-    hp = repro.HParams(seeds="3,4", models="gcn,mlp", gcn_epochs=3, figure="pca", out=str(out), export_dir=str(saved))
+    hp = repro.HParams(seeds="3,4", models="gcn,mlp", jobs=1, gcn_epochs=3, figure="pca", out=str(out), export_dir=str(saved))
     m = repro.run(hp)
     record = json.loads((out / "metrics.json").read_text())
     assert record["seeds"] == [3, 4] and record["evaluate_on"] == "test"
