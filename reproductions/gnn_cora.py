@@ -106,8 +106,8 @@ class HParams(common.CommonHParams):
     sage_window: int = common.field(0, "GraphSAGE: early-stopping window on validation loss (0: none)", low=0)
     sage_normalize: bool = common.field(False, "GraphSAGE: L2-normalise the hidden rows (the paper's line 7)")
     figure: str = common.field("tsne", "hidden-layer figure: tsne or pca", choices=("tsne", "pca"))
-    jobs: int = common.field(2, "train the models in this many processes at once, one core each (a process per "
-                                "model, all its seeds; 1: all in this process)", high=64)
+    jobs: int = common.field(2, "split the seeds over this many processes at once, one core each, every model in "
+                                "each (1: all in this process)", high=64)
     export: bool = common.field(True, "export the first seed's models as SavedModels")
     export_dir: str = common.field("saved_models", "TF-Serving model base folder")
 
@@ -285,12 +285,14 @@ def run(hp):
     graph = cora()
     first = r.seeds[0]
     results = {k: {} for k in kinds}
-    # --jobs 2: one process per model (all seeds), the slowest (GAT) first; the loop
-    # below then reads their parts.
-    slowest_first = sorted(kinds, key=lambda k: k != "gat")
-    r.compute_in_processes([(tuple(f"{kind}_seed_{seed}" for seed in r.seeds), _recipe(hp, kind),
-                             dataclasses.replace(hp, models=kind, export=False, jobs=1)) for kind in slowest_first],
-                           hp.jobs)
+    # --jobs 2: the seeds split into two processes, each training every model on its
+    # seeds (a process per model left GAT's alone over the budget); the loop below then
+    # reads their parts.
+    chunks = [r.seeds[i::max(1, hp.jobs)] for i in range(max(1, hp.jobs)) if r.seeds[i::max(1, hp.jobs)]]
+    recipes = {f"{kind}_seed_{seed}": _recipe(hp, kind) for kind in kinds for seed in r.seeds}
+    r.compute_in_processes([(tuple(f"{kind}_seed_{seed}" for kind in kinds for seed in chunk), recipes,
+                             dataclasses.replace(hp, seeds=",".join(map(str, chunk)), export=False, jobs=1))
+                            for chunk in chunks], hp.jobs)
     for kind in kinds:
         for seed in r.seeds:
             save = r.path(f"{kind}_seed_{seed}", "model.keras") if seed == first else None
