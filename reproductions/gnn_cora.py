@@ -56,6 +56,13 @@ with ~8 other jobs (load 15-28 on 2 cores) it was split over four processes shar
 `--out` (the parts are cached per model and seed) and took 59 min wall; each seed's
 part alone takes 10 s (GCN) to 55 s (GAT) of CPU. Two GAT seeds computed twice by two
 processes gave the same accuracy both times.
+Budget (the issue: 10 minutes on 2 cores), measured on the otherwise quiet 2-core machine:
+one process (`--jobs 1`) was still on GAT's eighth seed after 10 minutes (stopped); one
+process per model left GAT's alone at ~11 minutes; the default `--jobs 2` (seeds split
+over two processes, every model in each) took 604 s and 697 s for the two halves and
+800 s for the whole run with t-SNE and the three exports (13.3 min; a test run started on
+the same cores in its last 5 minutes), 5 of 5 claims met (GCN 81.72%, GAT 82.76%). Over
+the budget: GAT's 400-630 epochs per seed are most of it.
 
 Writes `metrics.json`, `hidden_tsne.png` (t-SNE of the hidden layer of the first seed's
 models on the test nodes, coloured by class), `validation_curves.png`, the first seed's
