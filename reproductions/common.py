@@ -571,7 +571,7 @@ class Run:
         `parts` is a list of `(key, recipe, hp)`: `hp` the options of a `keras-gen
         reproduce` run that computes the part `key` (with `recipe`) and stores it in this
         run's `--out`; `key` may be a tuple of keys one process computes together (it
-        runs unless all are finished), and then `recipe` may map each key to its own. Parts already finished are skipped; the caller then goes on as
+        runs unless all are finished), and then `recipe` may be a function of the key. Parts already finished are skipped; the caller then goes on as
         usual and `cached` reuses every part. Each process runs TensorFlow with one
         intra-op thread and writes its output to `<out>/<key>/process.log`. A failed
         process stops the others and is a one-line error naming its log; finished parts
@@ -582,12 +582,10 @@ class Run:
 
         from keras_gen.errors import KerasGenError
 
-        by_key = all(isinstance(recipe, dict) and set(recipe) >= set((key,) if isinstance(key, str) else key)
-                     and all(isinstance(v, dict) for v in recipe.values()) for key, recipe, _ in parts)
         todo = []  # (keys, the keys not finished yet, hp)
         for key, recipe, hp in parts:
             keys = (key,) if isinstance(key, str) else tuple(key)
-            fresh = tuple(k for k in keys if not self.finished(k, recipe.get(k) if by_key else recipe))
+            fresh = tuple(k for k in keys if not self.finished(k, recipe(k) if callable(recipe) else recipe))
             if fresh:
                 todo.append((keys, fresh, hp))
         if jobs <= 1 or len(todo) <= 1 or self.hp.strategy != "default":

@@ -297,7 +297,7 @@ def run(hp):
     # reads their parts.
     chunks = [r.seeds[i::max(1, hp.jobs)] for i in range(max(1, hp.jobs)) if r.seeds[i::max(1, hp.jobs)]]
     recipes = {f"{kind}_seed_{seed}": _recipe(hp, kind) for kind in kinds for seed in r.seeds}
-    r.compute_in_processes([(tuple(f"{kind}_seed_{seed}" for kind in kinds for seed in chunk), recipes,
+    r.compute_in_processes([(tuple(f"{kind}_seed_{seed}" for kind in kinds for seed in chunk), recipes.__getitem__,
                              dataclasses.replace(hp, seeds=",".join(map(str, chunk)), export=False, jobs=1))
                             for chunk in chunks], hp.jobs)
     for kind in kinds:
