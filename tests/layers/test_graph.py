@@ -151,6 +151,34 @@ def test_dense_or_sparse_inputs_and_node_permutation(make):
     np.testing.assert_allclose(y_perm, y[p], rtol=1e-5, atol=1e-6)
 
 
+def _shuffled(sparse, seed):
+    """The same sparse matrix with its entries listed in a random order (not row order)."""
+    p = np.random.default_rng(seed).permutation(int(sparse.values.shape[0]))
+    return tf.SparseTensor(tf.gather(sparse.indices, p), tf.gather(sparse.values, p), sparse.dense_shape)
+
+
+@pytest.mark.parametrize("make", [lambda: GCNConv(units=3), lambda: GATConv(units=2, heads=2),
+                                  lambda: SAGEConv(units=3)])
+def test_entries_in_any_order_give_the_same_outputs_and_gradients(make):
+    # the layers sort the edges and take a faster path for features in row order: the
+    # order in which a SparseTensor lists its entries must not change anything
+    x, a, a_sparse = _graph()
+    layer = make()
+    x_sparse = tf.sparse.from_dense(tf.constant(x))
+    results = []
+    for xs, As in [(x_sparse, a_sparse), (_shuffled(x_sparse, 3), _shuffled(a_sparse, 4))]:
+        assert not np.array_equal(xs.indices.numpy(), x_sparse.indices.numpy()) or xs is x_sparse
+        with tf.GradientTape() as tape:
+            y = layer([xs, As])
+            loss = tf.reduce_sum(y ** 2)
+        grads = tape.gradient(loss, layer.trainable_variables)
+        results.append((y.numpy(), [tf.convert_to_tensor(g).numpy() for g in grads]))
+    (y0, g0), (y1, g1) = results
+    np.testing.assert_allclose(y1, y0, rtol=1e-5, atol=1e-6)
+    for a_, b_ in zip(g0, g1):
+        np.testing.assert_allclose(a_, b_, rtol=1e-5, atol=1e-5)
+
+
 def test_graph_layers_need_features_and_adjacency():
     x, _, _ = _graph()
     with pytest.raises(ValueError, match=r"\[x, a\]"):
