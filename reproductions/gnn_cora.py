@@ -174,6 +174,7 @@ def accuracy(model, x, a, labels, index):
 def train_and_score(r, graph, kind, seed, save_path=None):
     """Trains `kind` from `seed`; accuracies on train, validation and the reported nodes."""
     from keras_gen.data.graphs import full_graph_dataset
+    from keras_gen.training.full_batch import fit_full_batch
 
     hp = r.hp
     common.seed_everything(seed)
@@ -184,8 +185,8 @@ def train_and_score(r, graph, kind, seed, save_path=None):
     wall, cpu = time.time(), time.process_time()
     # One step per epoch: a checkpoint per epoch (r.fit's BackupAndRestore) would cost
     # more than the step; a (model, seed) part takes seconds and is the resume unit.
-    history = model.fit(train, validation_data=val, epochs=epochs, callbacks=[stop] if stop else [],
-                        verbose=0, shuffle=False).history
+    # fit_full_batch makes fit's steps without its per-epoch overhead (same logs and weights).
+    history = fit_full_batch(model, train, val, epochs, callbacks=[stop] if stop else [])
     report_index = graph.test_index if hp.evaluate_on == "test" else graph.val_index
     result = {
         "accuracy": accuracy(model, x, a, graph.labels, report_index),
