@@ -40,9 +40,11 @@ claims met): lambda_2 = 0.468525 (networkx: the same to 4e-16; the weighted grap
 Fiedler split members 3 and 9; modularity Q of the factions 0.358, of the Fiedler split
 0.360, of the modularity split 0.371; Parseval relative error 9e-16, inverse error 2e-14,
 U^T U = I to 2e-15. Correct of the 32 unlabelled members: GCN 31 in every seed (member 9
-wrong each time), GAT 29.8 +- 1.2 (28-31), GraphSAGE 28.2 +- 1.9 (26-31); the harmonic
-function 31, one faction for all 16. 118 CPU-seconds (user + sys), 18.5 min wall on a
-machine shared with ~8 other jobs (load 15-25 on 2 cores; it got 10% of a core).
+wrong each time), GAT 30.2 +- 1.0 (28-31), GraphSAGE 28.2 +- 1.9 (26-31); the harmonic
+function 31, one faction for all 16. On the otherwise quiet 2-core machine: 125.7 s wall,
+117 s user CPU (`/usr/bin/time`). Since the graph layers sum over sorted edges (faster on
+Cora), GAT's gradients add up in another order: the earlier release measured GAT 29.8 +-
+1.2 (28-31); GCN and GraphSAGE gave the same counts.
 
 Writes `metrics.json`, `karate_spectrum.png` (the graph coloured by faction with the
 Fiedler split, the spectrum, the two eigenvectors per member) and `karate_gnn.png`
