@@ -14,7 +14,8 @@ variables and traces both functions), the others call `model.train_function` and
 `on_epoch_end(epoch, logs)` (with `loss`, the compiled metrics and their `val_`
 counterparts) and `on_train_end`, and `model.stop_training` ends the loop as in `fit`.
 The weights and logs equal `fit`'s (tests/training/test_full_batch.py checks them to the
-bit); batch-level callback hooks are not called.
+bit); batch-level callback hooks are not called. For one device: under a strategy of
+several replicas use `fit` (gnn-cora and graph-spectra-karate refuse distribution anyway).
 """
 import keras
 
@@ -45,6 +46,10 @@ def fit_full_batch(model, train, validation, epochs, callbacks=()):
         raise KerasGenError(f"epochs must be >= 1, got {epochs}")
     _one_element(train, "train")
     _one_element(validation, "validation")
+    replicas = model.distribute_strategy.num_replicas_in_sync
+    if replicas > 1:
+        raise KerasGenError(f"fit_full_batch trains on one device; the model is in a strategy of {replicas} "
+                            "replicas (use model.fit)")
     callbacks = list(callbacks)
     # epoch 0: fit builds the variables and traces the train and test functions
     first = model.fit(train, validation_data=validation, epochs=1, verbose=0, shuffle=False).history

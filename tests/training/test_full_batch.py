@@ -1,4 +1,6 @@
 """`fit_full_batch` against `model.fit` on a small random graph: the same logs and weights, to the bit."""
+import types
+
 import numpy as np
 import keras
 import pytest
@@ -73,3 +75,6 @@ def test_bad_arguments_are_one_line_errors():
         fit_full_batch(model, train.repeat(2), val, epochs=3)
     with pytest.raises(KerasGenError, match="validation must be a dataset of one"):
         fit_full_batch(model, train, val.repeat(), epochs=3)
+    in_two_replicas = types.SimpleNamespace(distribute_strategy=types.SimpleNamespace(num_replicas_in_sync=2))
+    with pytest.raises(KerasGenError, match="one device; the model is in a strategy of 2 replicas"):
+        fit_full_batch(in_two_replicas, train, val, epochs=3)
