@@ -55,6 +55,10 @@ class GaussianSampler(keras.layers.Layer):
         super().__init__(**kwargs)
         self.seed = int(seed)
         self._generator = keras.random.SeedGenerator(self.seed)
+        # no weights to create: built from the start (as keras.layers.Dropout), so that a
+        # model holding it counts as built and Keras's symbolic build under a strategy
+        # does not call the model on a bare input (a CVAE needs (images, labels))
+        self.built = True
 
     def call(self, inputs, step=None):
         mean, log_var = inputs

@@ -51,6 +51,27 @@ def test_one_fit_step_changes_weights_and_label_matters():
     np.testing.assert_array_equal(a, model.generate(4, label=[0, 0, 0, 0], seed=1).numpy())
 
 
+def test_fits_under_a_strategy_as_without_one():
+    # Under any strategy Keras first builds the model symbolically on the batch's x alone,
+    # unless every layer is already built; the CVAE needs (images, labels), so its sampler
+    # must count as built (the 2-worker cvae-mnist run failed there: "CVAE batches must be
+    # (images, labels)"). One local replica: the same updates as no strategy.
+    weights = []
+    for strategy in (None, tf.distribute.MirroredStrategy(["CPU:0"])):
+        if strategy is None:
+            model = small_cvae(seed=2)
+            model.compile(optimizer=keras.optimizers.SGD(0.1))
+        else:
+            with strategy.scope():
+                model = small_cvae(seed=2)
+                model.compile(optimizer=keras.optimizers.SGD(0.1))
+        data = tf.data.Dataset.from_tensor_slices((X, Y)).batch(16, drop_remainder=True)
+        model.fit(data, epochs=1, verbose=0)
+        weights.append([w.numpy() for w in model.trainable_weights])
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
 def test_bad_inputs_raise_one_line_errors():
     with pytest.raises(KerasGenError, match="condition_dim=3"):
         CVAE(mlp_encoder((6, 6, 1), 2, hidden=(4,)), mlp_decoder(2, (6, 6, 1), hidden=(4,), condition_dim=3),
