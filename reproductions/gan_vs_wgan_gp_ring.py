@@ -143,7 +143,7 @@ def build(kind, hp, seed, learning_rate, strategy):
     import keras
 
     from keras_gen.models import GAN, WGAN, WGANGP, mlp_discriminator, mlp_generator
-    from keras_gen.training import HoldThenCosine, jit_compile_for
+    from keras_gen.training import HoldThenCosine, jit_compile_for, steps_per_execution_for
 
     hidden = (hp.hidden,) * 3
     g, d = mlp_generator(2, hp.latent_dim, hidden), mlp_discriminator(2, hidden)
@@ -163,7 +163,8 @@ def build(kind, hp, seed, learning_rate, strategy):
         d_opt, g_opt = (keras.optimizers.Adam(schedule(n), beta_1=0.0, beta_2=0.9) for n in (d_updates, hp.steps))
     epochs = min(10, hp.steps)
     model.compile(d_optimizer=d_opt, g_optimizer=g_opt, jit_compile=jit_compile_for(strategy),
-                  steps_per_execution=min(hp.steps_per_execution, hp.steps // epochs))
+                  steps_per_execution=steps_per_execution_for(strategy, min(hp.steps_per_execution,
+                                                                            hp.steps // epochs)))
     return model
 
 

@@ -127,14 +127,15 @@ def _build(r, hp, generator, bandwidths, steps, seed):
     import keras
 
     from keras_gen.models import GMMN
-    from keras_gen.training import jit_compile_for
+    from keras_gen.training import jit_compile_for, steps_per_execution_for
 
     epochs = min(10, steps)
     with r.strategy.scope():
         model = GMMN(generator(), bandwidths=bandwidths, unbiased=hp.unbiased, seed=seed)
         schedule = keras.optimizers.schedules.CosineDecay(hp.learning_rate, max(steps, 1), alpha=0.02)
         model.compile(optimizer=keras.optimizers.Adam(schedule),
-                      steps_per_execution=min(hp.steps_per_execution, steps // epochs),
+                      steps_per_execution=steps_per_execution_for(r.strategy, min(hp.steps_per_execution,
+                                                                                  steps // epochs)),
                       jit_compile=jit_compile_for(r.strategy))
     return model, epochs
 

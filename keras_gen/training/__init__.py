@@ -3,7 +3,8 @@ from keras_gen import require_tensorflow
 
 require_tensorflow()
 
-from keras_gen.training.strategy import STRATEGIES, get_strategy, global_mean, jit_compile_for, xla_enabled  # noqa: F401
+from keras_gen.training.strategy import (  # noqa: F401
+    STRATEGIES, get_strategy, global_mean, jit_compile_for, steps_per_execution_for, xla_enabled)
 from keras_gen.training.callbacks import SampleGrid  # noqa: F401
 from keras_gen.training.schedules import HoldThenCosine  # noqa: F401
 from keras_gen.training.warmup import DECAYS, WarmupDecay  # noqa: F401

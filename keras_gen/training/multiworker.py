@@ -147,10 +147,28 @@ def original_failures(strategy, dataset, build):
     return out
 
 
+def steps_per_execution_failure(strategy, dataset, build):
+    """Keras's `fit` with `steps_per_execution=2` on a multi-worker cluster: its failure message, or None.
+
+    The reason for `keras_gen.training.steps_per_execution_for` (one step per call across
+    workers). `build()` returns a compiled model; it is recompiled here with 2 steps per
+    execution and fitted for 2 steps. Every worker must call this at the same point, after
+    its other collectives (the workers fail together, in the same step).
+    """
+    with strategy.scope():
+        model = build()
+        model.compile(optimizer=model.optimizer, loss=model.loss, steps_per_execution=2)
+    try:
+        model.fit(dataset, epochs=1, steps_per_epoch=2, verbose=0)
+        return None
+    except Exception as err:  # noqa: BLE001 - the message is the result
+        return _message(err)
+
+
 def _message(err):
     """`Type: the line of the error that says what went wrong` (graph errors wrap it in context lines)."""
     lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-    said = [line for line in lines if line.startswith(("ValueError", "TypeError", "InvalidArgument"))]
+    said = [line for line in lines if line.startswith(("ValueError", "TypeError", "InvalidArgument", "You must feed"))]
     return f"{type(err).__name__}: {(said or lines or [''])[-1][:300]}"
 
 

@@ -174,3 +174,24 @@ def apply_gradients(optimizer, loss, variables, tape):
         grads = [None if g is None else tf.identity(g) for g in grads]
     optimizer.apply(grads, variables)
     return grads
+
+
+def steps_per_execution_for(strategy, steps):
+    """`steps_per_execution` to compile with under `strategy`: `steps`, or 1 across workers.
+
+    Keras runs `steps_per_execution > 1` as a `tf.while_loop` that asks the distributed
+    iterator `has_next` before each step. Under `MultiWorkerMirroredStrategy` (TensorFlow
+    2.21, Keras 3.15, 2 workers of one CPU each) that fails inside `fit`: "You must feed a
+    value for placeholder tensor 'while/.../Placeholder_5'" (gan-vs-wgan-gp-ring) or
+    "destinations can not be empty" (gmmn, whose step all-gathers the batch). One step
+    per call works and gives the same updates, only with more Python per step; on one
+    worker (any number of local replicas) `steps` is kept.
+    `tests/distributed/test_multiworker.py` keeps the failing case and tells us when Keras
+    fixes it.
+    """
+    from keras_gen.training.multiworker import is_multi_worker
+
+    steps = int(steps)
+    if steps < 1:
+        raise ValueError(f"steps_per_execution must be >= 1, got {steps}")
+    return 1 if is_multi_worker(strategy) else steps

@@ -47,6 +47,11 @@ def main(out):
         np.savez(os.path.join(folder, f"{kind}.npz"), **families.state(model))
         record[kind] = {k: float(v[-1]) for k, v in history.history.items()}
         print(f"{kind}: done", flush=True)
+    if config:
+        # last, after every other collective: Keras's steps_per_execution > 1 across workers
+        batches = EpochBatches(families.data("ae"), 8, seed=3)
+        record["steps_per_execution_failure"] = multiworker.steps_per_execution_failure(
+            strategy, batches.dataset(1), lambda: families.build("ae"))
     with open(os.path.join(folder, "record.json"), "w", encoding="utf-8") as f:
         json.dump(record, f)
 

@@ -111,3 +111,11 @@ def test_one_strategy_per_name_per_process():
     assert training.get_strategy("default") is tf.distribute.get_strategy()
     strategy = training.get_strategy("mirrored")
     assert training.get_strategy(strategy) is strategy
+
+
+def test_steps_per_execution_is_kept_on_one_worker():
+    # across workers it is 1 (the failing case is kept in tests/distributed/test_multiworker.py)
+    assert training.steps_per_execution_for(training.get_strategy("default"), 25) == 25
+    assert training.steps_per_execution_for(training.get_strategy("mirrored"), 7) == 7
+    with pytest.raises(ValueError, match="steps_per_execution must be >= 1"):
+        training.steps_per_execution_for(training.get_strategy("default"), 0)
