@@ -104,6 +104,10 @@ def replica_mmd2(x, y, bandwidths=DEFAULT_BANDWIDTHS, unbiased=False):
     ctx = tf.distribute.get_replica_context()
     n_replicas = 1 if ctx is None else ctx.num_replicas_in_sync
     if n_replicas > 1:
-        x, y = ctx.all_gather([_flatten(x), _flatten(y)], axis=0)
+        # tf.identity places each value on this replica's device: all_gather takes its
+        # destination from the tensor's device, and a batch that enters the step as a
+        # function input has none (MultiWorkerMirroredStrategy then fails with
+        # "destinations can not be empty", seen on gmmn's 2-D toy data)
+        x, y = ctx.all_gather([tf.identity(_flatten(x)), tf.identity(_flatten(y))], axis=0)
     value = mmd2(x, y, bandwidths, unbiased)
     return value / float(n_replicas), value
