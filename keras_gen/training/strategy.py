@@ -182,10 +182,10 @@ def steps_per_execution_for(strategy, steps):
     Keras runs `steps_per_execution > 1` as a `tf.while_loop` that asks the distributed
     iterator `has_next` before each step. Under `MultiWorkerMirroredStrategy` (TensorFlow
     2.21, Keras 3.15, 2 workers of one CPU each) that fails inside `fit`: "You must feed a
-    value for placeholder tensor 'while/.../Placeholder_5'" (gan-vs-wgan-gp-ring) or
-    "destinations can not be empty" (gmmn, whose step all-gathers the batch). One step
-    per call works and gives the same updates, only with more Python per step; on one
-    worker (any number of local replicas) `steps` is kept.
+    value for placeholder tensor 'while/.../Placeholder_5'" (gan-vs-wgan-gp-ring; gmmn,
+    which compiles the same way, uses this too). One step per call works (both
+    reproductions finish under 2 workers), only with more Python per step; on one worker
+    (any number of local replicas) `steps` is kept.
     `tests/distributed/test_multiworker.py` keeps the failing case and tells us when Keras
     fixes it.
     """
