@@ -56,9 +56,9 @@ def pytest_collection_modifyitems(session, config, items):
     `pytest -n 2 --dist loadfile` hands out whole files in collection order to whichever
     worker is free; a 100-second file collected last would leave one core idle for most
     of that time (pytest.ini turns off xdist's own reordering, which puts the files with
-    the most tests first). `file_costs.json` holds each file's CPU seconds measured in one
-    run of `tests/` on one core (summing `--durations=0` per file gives much the same
-    order); a file missing from it counts as one second, or 20 if it has a test marked
+    the most tests first). `file_costs.json` holds each file's seconds in one run of the
+    default `-n 2` command (its tests' `--durations=0` summed per file; each worker pinned
+    to one core, so close to CPU seconds); a file missing from it counts as one second, or 20 if it has a test marked
     slow. The order only changes how long the run takes, never what it
     tests; tests within a file keep their order.
     """

@@ -1,4 +1,4 @@
-"""Trains every family through `reproductions.common.Run.fit` (3 epochs of a shuffled
+"""Trains every family through `reproductions.common.Run.fit` (2 epochs of a shuffled
 `EpochBatches`), in one of three modes, and saves each model's final state:
 
     python -m tests.distributed.resume_script reference OUT     uninterrupted
@@ -17,7 +17,7 @@ import sys
 import keras
 import numpy as np
 
-EPOCHS = 3
+EPOCHS = 2
 SIGKILL_KIND = "dcgan_r1"
 
 

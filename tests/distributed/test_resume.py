@@ -30,7 +30,7 @@ def test_every_family_resumes_to_the_weights_of_an_uninterrupted_run(tmp_path):
     again = _run("resume", tmp_path)
     assert again.returncode == 0, again.stderr[-3000:]
     for kind in families.KINDS:
-        assert f"{kind}: resuming at epoch 2 of 3" in again.stdout, (kind, again.stdout)
+        assert f"{kind}: resuming at epoch 2 of 2" in again.stdout, (kind, again.stdout)
         a = np.load(tmp_path / "reference" / f"{kind}.npz")
         b = np.load(tmp_path / "resume" / f"{kind}.npz")
         assert len(a.files) == len(b.files), kind
@@ -40,4 +40,4 @@ def test_every_family_resumes_to_the_weights_of_an_uninterrupted_run(tmp_path):
             np.testing.assert_allclose(b[name_b], a[name_a], rtol=0, atol=1e-6, err_msg=f"{kind} {name_a}")
             if name_a.endswith("/iteration"):
                 steps = max(steps, int(a[name_a]))
-        assert steps >= 9, (kind, steps)  # 3 epochs of 3 steps (or more) were counted
+        assert steps >= 6, (kind, steps)  # 2 epochs of 3 steps (or more) were counted
