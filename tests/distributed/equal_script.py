@@ -1,4 +1,4 @@
-"""Trains S1, DCGAN (R1), WGAN (clipping), WGAN-GP, VAE and InfoGAN for 2 epochs on shuffled
+"""Trains S1, DCGAN (R1), WGAN (clipping), WGAN-GP, VAE, InfoGAN and GMMN for 2 epochs on shuffled
 `EpochBatches` (full batches of 8) and saves each final state to `OUT/<tag>/<kind>.npz`.
 
     python -m tests.distributed.equal_script OUT               one process: tag "single"
@@ -14,7 +14,7 @@ import sys
 import keras
 import numpy as np
 
-KINDS = ("ae", "dcgan_r1", "wgan_clip", "wgangp", "vae", "infogan")
+KINDS = ("ae", "dcgan_r1", "wgan_clip", "wgangp", "vae", "infogan", "gmmn")
 EPOCHS = 2
 
 

@@ -1,6 +1,7 @@
 """2 workers of a MultiWorkerMirroredStrategy cluster (processes on loopback ports) make
 exactly the updates of one process, for S1, DCGAN with R1, WGAN with clipping, WGAN-GP,
-VAE and InfoGAN on shuffled full-batch pipelines; and Keras's unpatched code still fails
+VAE, InfoGAN and GMMN (its MMD on the samples gathered from every worker) on shuffled
+full-batch pipelines; and Keras's unpatched code still fails
 where `keras_gen.training.multiworker` patches it or `steps_per_execution_for` avoids it
 (when it stops failing, drop the patch)."""
 import json
