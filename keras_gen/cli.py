@@ -23,7 +23,7 @@ import os
 import sys
 
 from keras_gen import MISSING_TENSORFLOW, tensorflow_installed
-from keras_gen.errors import KerasGenError, unknown_name
+from keras_gen.errors import KerasGenError, NothingToDo, unknown_name
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -217,6 +217,9 @@ def main(argv=None):
         if ns.command == "report":
             return cmd_report(ns)
         return cmd_export(ns)
+    except NothingToDo as done:
+        print(f"keras-gen: {done}", flush=True)
+        return 0
     except KerasGenError as err:
         print(f"keras-gen: error: {err}", file=sys.stderr)
         return EXIT_USER_ERROR

@@ -21,6 +21,11 @@ class MissingFileError(KerasGenError, FileNotFoundError):
     """A file or folder the user named does not exist."""
 
 
+class NothingToDo(Exception):
+    """This process has no part in the run (a worker of a cluster whose reproduction runs
+    on the chief alone); the message says so in one line. The CLI prints it and exits 0."""
+
+
 def unknown_name(kind, name, choices):
     """Builds an `UnknownNameError` listing the valid choices."""
     return UnknownNameError(

@@ -221,16 +221,36 @@ def parse_int_list(text, option_name):
 
 
 def one_device_only(name, hp, why):
-    """A one-line error, before any strategy is built, for a reproduction that cannot use replicas.
+    """Keeps a reproduction that cannot use replicas on one device, before any strategy is built.
 
     `why` says what keeps it on one device (a whole graph as one batch, a sequential
     acting loop, full-batch Hessians), in the words `f"{name} {why}"`.
-    """
-    from keras_gen.errors import KerasGenError
 
-    if hp.strategy != "default":
-        raise KerasGenError(f"{name} {why}; --strategy must be default, got {hp.strategy!r} "
-                            "(use --strategy default)")
+    * `--strategy default`: nothing to do.
+    * `--strategy multiworker` (every host of a cluster runs the same command, e.g. through
+      `keras-gen launch`): the chief runs the reproduction alone on its own device, as
+      `--strategy default` (`hp.strategy` is set to it, so metrics.json records one
+      replica), and says so; every other worker raises `NothingToDo` (the CLI prints its
+      line and exits 0) and writes nothing.
+    * `--strategy mirrored` (one process asked to spread over its devices): a one-line
+      error naming the reason and the fix.
+    """
+    from keras_gen.errors import KerasGenError, NothingToDo
+
+    if hp.strategy == "default":
+        return
+    if hp.strategy == "multiworker":
+        from keras_gen.training.cluster import environment_task
+
+        task_type, task_id, chief = environment_task()
+        if not chief:
+            raise NothingToDo(f"{name} {why}: the chief runs it alone; {task_type} {task_id} has nothing to do")
+        print(f"{name} {why}: --strategy multiworker runs it on the chief alone, without replicas "
+              "(the other workers end at once)", flush=True)
+        hp.strategy = "default"
+        return
+    raise KerasGenError(f"{name} {why}; --strategy must be default or multiworker, got {hp.strategy!r} "
+                        "(use --strategy default)")
 
 
 def parse_choice_list(text, option_name, choices, kind):

@@ -6,11 +6,12 @@ one metrics.json, one `.keras` file or one SavedModel version collide. The other
 write to a private folder of their own and delete it at the end (the rule
 TensorFlow's multi-worker checkpointing follows).
 """
+import json
 import os
 
 import tensorflow as tf
 
-from keras_gen.errors import unknown_name
+from keras_gen.errors import KerasGenError, unknown_name
 
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
@@ -35,6 +36,27 @@ def is_chief(strategy=None):
     resolver = strategy.cluster_resolver
     has_chief = "chief" in resolver.cluster_spec().as_dict()
     return task_type == "worker" and task_id == 0 and not has_chief
+
+
+def environment_task():
+    """`(task_type, task_id, is_chief)` of this process read from its environment, without
+    building a strategy: `TF_CONFIG` (the chief is the `chief` task, else `worker` 0), or
+    under Slurm without one, the task of `SLURM_PROCID` (0 is the chief, as for
+    `SlurmClusterResolver`); `(None, 0, True)` outside a cluster."""
+    config = os.environ.get("TF_CONFIG")
+    if config:
+        try:
+            parsed = json.loads(config)
+            task_type = parsed["task"]["type"]
+            task_id = int(parsed["task"].get("index", 0))
+            has_chief = "chief" in parsed.get("cluster", {})
+        except (ValueError, KeyError, TypeError, AttributeError) as err:
+            raise KerasGenError(f"TF_CONFIG must be JSON with a task type and index ({err}); got {config[:80]!r}")
+        return task_type, task_id, task_type == "chief" or (task_type == "worker" and task_id == 0 and not has_chief)
+    if os.environ.get("SLURM_JOB_ID"):
+        task_id = int(os.environ.get("SLURM_PROCID", "0"))
+        return "worker", task_id, task_id == 0
+    return None, 0, True
 
 
 def write_dir(out, strategy=None):

@@ -1,4 +1,5 @@
 """reproductions.common: the pieces several reproductions share."""
+import json
 import os
 import sys
 
@@ -184,11 +185,58 @@ def test_command_repeats_the_run():
     assert common.command("demo", _HP()) == "keras-gen reproduce demo"
 
 
-def test_one_device_only_names_the_reason_and_the_fix():
+def test_one_device_only_names_the_reason_and_the_fix(monkeypatch, capsys):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    monkeypatch.delenv("SLURM_JOB_ID", raising=False)
     common.one_device_only("demo", _HP(strategy="default"), "needs one device")  # no error
-    with pytest.raises(KerasGenError, match=r"^demo needs one device; --strategy must be default, got 'mirrored' "
-                                            r"\(use --strategy default\)$"):
+    with pytest.raises(KerasGenError, match=r"^demo needs one device; --strategy must be default or multiworker, "
+                                            r"got 'mirrored' \(use --strategy default\)$"):
         common.one_device_only("demo", _HP(strategy="mirrored"), "needs one device")
+
+
+def _cluster(index, chief=False):
+    cluster = {"worker": ["127.0.0.1:1", "127.0.0.1:2"], **({"chief": ["127.0.0.1:3"]} if chief else {})}
+    return json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
+
+
+def test_one_device_only_runs_on_the_chief_and_releases_the_other_workers(monkeypatch, capsys):
+    from keras_gen.errors import NothingToDo
+
+    monkeypatch.delenv("SLURM_JOB_ID", raising=False)
+    monkeypatch.setenv("TF_CONFIG", _cluster(0))
+    hp = _HP(strategy="multiworker")
+    common.one_device_only("demo", hp, "needs one device")
+    assert hp.strategy == "default"  # the chief runs it alone: metrics.json records one replica
+    assert "demo needs one device: --strategy multiworker runs it on the chief alone" in capsys.readouterr().out
+    for config in (_cluster(1), _cluster(0, chief=True)):  # worker 1; worker 0 of a cluster with a chief task
+        monkeypatch.setenv("TF_CONFIG", config)
+        hp = _HP(strategy="multiworker")
+        with pytest.raises(NothingToDo, match=r"^demo needs one device: the chief runs it alone; worker [01] has "
+                                              r"nothing to do$"):
+            common.one_device_only("demo", hp, "needs one device")
+        assert hp.strategy == "multiworker"
+    monkeypatch.delenv("TF_CONFIG")
+    monkeypatch.setenv("SLURM_JOB_ID", "7")
+    monkeypatch.setenv("SLURM_PROCID", "1")
+    with pytest.raises(NothingToDo, match="worker 1 has nothing to do"):
+        common.one_device_only("demo", _HP(strategy="multiworker"), "needs one device")
+    monkeypatch.setenv("SLURM_PROCID", "0")
+    common.one_device_only("demo", _HP(strategy="multiworker"), "needs one device")
+    monkeypatch.setenv("TF_CONFIG", "{not json")
+    with pytest.raises(KerasGenError, match="TF_CONFIG must be JSON with a task type and index"):
+        common.one_device_only("demo", _HP(strategy="multiworker"), "needs one device")
+
+
+def test_a_released_worker_exits_0_with_one_line_and_writes_nothing(monkeypatch, capsys, tmp_path):
+    from keras_gen import cli
+
+    monkeypatch.setenv("TF_CONFIG", _cluster(1))
+    out = tmp_path / "run"
+    assert cli.main(["reproduce", "graph-spectra-karate", "--strategy", "multiworker", "--out", str(out)]) == 0
+    printed = capsys.readouterr()
+    assert printed.out.strip() == ("keras-gen: graph-spectra-karate trains on the whole graph at once, on one "
+                                   "device: the chief runs it alone; worker 1 has nothing to do")
+    assert not out.exists() and "error" not in printed.err
 
 
 class _FakePartsRun(common.Run):
