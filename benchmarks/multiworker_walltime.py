@@ -61,7 +61,7 @@ invocations into the same DIR are kept, this invocation's replace theirs), the r
 and prints a markdown table. A run over `--timeout` seconds is stopped with its process
 group (and the workers a launcher started) and recorded as a timeout. All 32 should take
 one to two hours. Exit status 1 when a run failed or timed out, or a
-one-device reproduction did not refuse as expected; 2 for a bad option or name.
+one-device reproduction ran with more than one replica; 2 for a bad option or name.
 """
 import argparse
 import json

@@ -15,7 +15,8 @@ variables and traces both functions), the others call `model.train_function` and
 counterparts) and `on_train_end`, and `model.stop_training` ends the loop as in `fit`.
 The weights and logs equal `fit`'s (tests/training/test_full_batch.py checks them to the
 bit); batch-level callback hooks are not called. For one device: under a strategy of
-several replicas use `fit` (gnn-cora and graph-spectra-karate refuse distribution anyway).
+several replicas use `fit` (gnn-cora and graph-spectra-karate never train with replicas:
+`reproductions.common.one_device_only`).
 """
 import keras
 
