@@ -82,8 +82,12 @@ def global_mean(per_example, global_batch_size=None):
 
 
 def setup_logical_cpus(n):
-    """Splits the CPU into `n` logical devices (must run before TF initialises)."""
+    """Splits the CPU into `n` logical devices (must run before TF initialises; once it is
+    done, asking again for the same `n` changes nothing)."""
     cpus = tf.config.list_physical_devices("CPU")
+    current = tf.config.get_logical_device_configuration(cpus[0])
+    if current is not None and len(current) == n:
+        return
     tf.config.set_logical_device_configuration(
         cpus[0], [tf.config.LogicalDeviceConfiguration() for _ in range(n)]
     )

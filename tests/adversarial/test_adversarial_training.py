@@ -131,7 +131,7 @@ def test_two_replicas_make_the_update_of_one():
     import json
     import numpy as np
     import tensorflow as tf
-    from keras_gen.training.strategy import setup_logical_cpus
+    from keras_gen.training.strategy import get_strategy, setup_logical_cpus
     setup_logical_cpus(2)
     import keras
     from keras_gen.adversarial import AdversarialTraining
@@ -153,7 +153,7 @@ def test_two_replicas_make_the_update_of_one():
         return [w.tolist() for w in model.get_weights()]
 
     one = run(tf.distribute.get_strategy())
-    two = run(tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))
+    two = run(get_strategy("mirrored"))
     print(json.dumps({"diff": float(max(np.abs(np.array(a) - np.array(b)).max() for a, b in zip(one, two)))}))
     """
     assert run_fresh_python(code)["diff"] < 1e-5

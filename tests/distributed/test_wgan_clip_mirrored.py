@@ -9,7 +9,7 @@ from tests.helpers import run_fresh_python
 
 SCRIPT = """
 import json
-from keras_gen.training.strategy import setup_logical_cpus
+from keras_gen.training.strategy import get_strategy, setup_logical_cpus
 setup_logical_cpus(2)
 import numpy as np, tensorflow as tf
 from keras_gen.models import WGAN, mlp_discriminator, mlp_generator
@@ -20,7 +20,7 @@ def build():
     return WGAN(mlp_generator(2, 3, (8, 8)), mlp_discriminator(2, (8, 8)), clip_value=0.05, n_critic=2, seed=11)
 
 data = np.random.RandomState(0).normal(size=(24, 2)).astype("float32")
-mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+mirrored = get_strategy("mirrored")
 res = compare(build, data, mirrored, optimizer=sgd(0.05))
 tf.random.set_seed(0)
 with mirrored.scope():

@@ -98,7 +98,7 @@ def test_replica_mmd2_single_replica_is_mmd2():
 _TWO_REPLICAS = textwrap.dedent(
     """
     import json
-    from keras_gen.training.strategy import setup_logical_cpus
+    from keras_gen.training.strategy import get_strategy, setup_logical_cpus
     setup_logical_cpus(2)
     import numpy as np
     import tensorflow as tf
@@ -107,7 +107,7 @@ _TWO_REPLICAS = textwrap.dedent(
     rng = np.random.default_rng(4)
     x = rng.normal(size=(8, 2)).astype(np.float64)
     y0 = rng.normal(size=(8, 2)).astype(np.float64)
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    strategy = get_strategy("mirrored")
     with strategy.scope():
         w = tf.Variable(np.ones((2,)), dtype=tf.float64)  # y = w * y0: a "generator"
 

@@ -14,7 +14,7 @@ from tests.helpers import run_fresh_python
 
 SCRIPT = """
 import json
-from keras_gen.training.strategy import setup_logical_cpus
+from keras_gen.training.strategy import get_strategy, setup_logical_cpus
 setup_logical_cpus(2)
 import numpy as np, tensorflow as tf, keras
 from keras_gen.models import (ACGAN, BiGAN, CGAN, InfoGAN, bigan_discriminator, bigan_encoder, dcgan_discriminator,
@@ -36,7 +36,7 @@ def build(kind):
 
 rng = np.random.RandomState(0)
 data = (rng.uniform(-1, 1, size=(24, 28, 28, 1)).astype("float32"), rng.randint(0, 10, 24))
-mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+mirrored = get_strategy("mirrored")
 out = {"replicas": mirrored.num_replicas_in_sync}
 for kind in ("cgan", "acgan", "infogan", "bigan"):
     # lr 0.02: at 0.1 the tiny BatchNorm networks amplify the round-off of the replicas'

@@ -8,7 +8,7 @@ from tests.helpers import run_fresh_python
 
 SCRIPT = """
 import json
-from keras_gen.training.strategy import setup_logical_cpus
+from keras_gen.training.strategy import get_strategy, setup_logical_cpus
 setup_logical_cpus(2)
 import numpy as np, tensorflow as tf, keras
 from keras_gen.models import GAN, WGANGP, mlp_generator, mlp_discriminator, dcgan_generator, dcgan_discriminator
@@ -30,7 +30,7 @@ cases = {"gan_mlp": (builder(GAN, "mlp"), rng.normal(size=(24, 2)).astype("float
 # (the summation order differs across replicas) into lr-sized steps, so its weights can
 # differ by ~1e-4 from run to run even on one replica. Adam under 2 replicas is checked
 # separately below (optimizers built in scope: fit must run and give finite losses).
-mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+mirrored = get_strategy("mirrored")
 out = {"replicas": mirrored.num_replicas_in_sync}
 for name, (build, data, lr) in cases.items():
     out[name] = compare(build, data, mirrored, optimizer=sgd(lr))

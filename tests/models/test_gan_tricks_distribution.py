@@ -21,7 +21,7 @@ EXTENDED_CASES = ("gan_sn_mlp", "gan_feature_matching_mlp", "gan_r1_mlp", "gan_r
 
 SCRIPT = """
 import json, os, time
-from keras_gen.training.strategy import setup_logical_cpus
+from keras_gen.training.strategy import get_strategy, setup_logical_cpus
 setup_logical_cpus(2)
 import numpy as np, tensorflow as tf, keras
 from keras_gen.models import (GAN, FGAN, WGANGP, dcgan_discriminator, dcgan_generator, mlp_discriminator,
@@ -53,7 +53,7 @@ cases = {
     "gan_r1_dcgan": (lambda: GAN(dcgan_generator(latent_dim=4, width=4), dcgan_discriminator(width=4), seed=11,
                                  r1_weight=1.0), images, 0.02),
 }
-mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+mirrored = get_strategy("mirrored")
 out = {"replicas": mirrored.num_replicas_in_sync}
 for name in json.loads(os.environ["CASES"]):
     build, data, lr = cases[name]

@@ -33,7 +33,7 @@ print(json.dumps(out))
 
 @pytest.mark.slow
 def test_xla_under_two_mirrored_replicas_still_fails_on_cpu():
-    out = run_fresh_python(SCRIPT, timeout=900, env_extra={"KERAS_GEN_XLA": "on"})
+    out = run_fresh_python(SCRIPT, timeout=900, env_extra={"KERAS_GEN_XLA": "on"}, own_process=True)
     assert out["jit_compile_for"] is False and out["single"] is True
     assert out["error"] is not None, "XLA now works with 2 replicas: let jit_compile_for compile them too"
     assert "InvalidArgumentError" in out["error"] and "located in device" in out["error"], out["error"][:2000]
