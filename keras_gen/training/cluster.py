@@ -31,11 +31,12 @@ def is_chief(strategy=None):
     task_type, task_id = task(strategy)
     if task_type is None:
         return True
-    if task_type == "chief":
-        return True
-    resolver = strategy.cluster_resolver
-    has_chief = "chief" in resolver.cluster_spec().as_dict()
-    return task_type == "worker" and task_id == 0 and not has_chief
+    return _chief(task_type, task_id, "chief" in strategy.cluster_resolver.cluster_spec().as_dict())
+
+
+def _chief(task_type, task_id, has_chief):
+    """The chief is the `chief` task, else `worker` 0."""
+    return task_type == "chief" or (task_type == "worker" and task_id == 0 and not has_chief)
 
 
 def environment_task():
@@ -52,7 +53,7 @@ def environment_task():
             has_chief = "chief" in parsed.get("cluster", {})
         except (ValueError, KeyError, TypeError, AttributeError) as err:
             raise KerasGenError(f"TF_CONFIG must be JSON with a task type and index ({err}); got {config[:80]!r}")
-        return task_type, task_id, task_type == "chief" or (task_type == "worker" and task_id == 0 and not has_chief)
+        return task_type, task_id, _chief(task_type, task_id, has_chief)
     if os.environ.get("SLURM_JOB_ID"):
         task_id = int(os.environ.get("SLURM_PROCID", "0"))
         return "worker", task_id, task_id == 0
