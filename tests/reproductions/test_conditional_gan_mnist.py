@@ -32,6 +32,20 @@ def test_tiny_run(module, tmp_path):
     assert again.endswith(os.path.join(f"{kind}_mnist", "2"))
     saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert saved["hparams"]["epochs"] == 1 and saved["claims"] == m["claims"]
+    if module is acgan_mnist:  # how ACGAN's defaults were chosen travels with its numbers
+        assert saved["selection"]["chosen"] == acgan_mnist.SELECTION["chosen"]
+        assert saved["selection"]["split"] == "validation" and saved["selection"]["seeds"] == [0, 1]
+    else:
+        assert "selection" not in saved
+
+
+def test_acgan_defaults_are_the_variant_chosen_on_validation():
+    chosen = acgan_mnist.SELECTION["variants"][acgan_mnist.SELECTION["chosen"]]["requested_accuracy"]
+    best = max(acgan_mnist.SELECTION["variants"].values(), key=lambda v: sum(v["requested_accuracy"]))
+    assert chosen == best["requested_accuracy"]
+    hp, cgan = acgan_mnist.HParams(), cgan_mnist.HParams()
+    assert (hp.r1_weight, hp.g_base_convs, hp.label_smoothing) == (1.0, 1, 0.0)
+    assert (cgan.r1_weight, cgan.g_base_convs, cgan.label_smoothing) == (0.0, 0, 0.2)  # CGAN keeps its recipe
 
 
 def test_the_claim_needs_every_seed():
@@ -42,3 +56,16 @@ def test_the_claim_needs_every_seed():
     assert conditional_gan_mnist.claims("cgan", {1: good, 2: bad}, reference)[0]["met"] is False
     # A generator that ignores the label scores chance.
     assert conditional_gan_mnist.claims("cgan", {1: {"requested_accuracy": 0.1}}, reference)[0]["met"] is False
+
+
+@pytest.mark.parametrize("kind", conditional_gan_mnist.KINDS)
+def test_the_r1_and_base_conv_options_reach_the_model(kind):
+    plain = conditional_gan_mnist.build(kind, conditional_gan_mnist.HParams(g_width=4, d_width=4, latent_dim=8), 0)
+    assert plain.r1_weight == 0.0
+    assert not [layer for layer in plain.generator.layers if layer.name.startswith("base")]
+    hp = conditional_gan_mnist.HParams(g_width=4, d_width=4, latent_dim=8, r1_weight=1.0, g_base_convs=1,
+                                       label_smoothing=0.0)
+    model = conditional_gan_mnist.build(kind, hp, 0)
+    assert model.r1_weight == 1.0 and model.label_smoothing == 0.0
+    assert [layer.name for layer in model.generator.layers if layer.name.startswith("base")] == [
+        "base0_convt", "base0_bn", "base0_relu"]
