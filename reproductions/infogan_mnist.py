@@ -14,8 +14,8 @@ steps and rises linearly to 1 over the next 15% (`info_warmup_steps`/`info_ramp_
 the continuous codes' term is weighted 0.1 (the paper: "smaller" than the discrete
 code's lambda); the noise is scaled to sigma = 0.1 (`noise_std`; ClusterGAN's choice);
 45 epochs with G width 32 and 3x3 kernels instead of 64 and 4x4 (cheaper per step,
-so that longer training fits); and batches of 32 instead of the paper's 64 (twice the
-updates per epoch; chosen on the validation digits, below).
+so that longer training fits); and batches of 32 instead of 64 (the default before;
+twice the updates per epoch; chosen on the validation digits, below).
 
 The labels are used only to score the result, for each report seed:
 
