@@ -34,12 +34,9 @@ SELECTION = {
 class HParams(conditional_gan_mnist.HParams):
     """The options of `conditional_gan_mnist.HParams`, with ACGAN's own defaults (`SELECTION`)."""
 
-    label_smoothing: float = common.field(0.0, "one-sided label smoothing: real target 1 - this in D's loss "
-                                               "(0 = the papers)", below=1)
-    r1_weight: float = common.field(1.0, "gamma of the R1 penalty gamma/2 ||grad_x D(x)||^2 on real digits "
-                                         "(0 = off, the papers)")
-    g_base_convs: int = common.field(1, "stride-1 transposed convolutions (BN, ReLU) in G at 7x7 after the "
-                                        "projection (0 = the paper's table)", low=0)
+    label_smoothing: float = common.field_with_default(conditional_gan_mnist.HParams, "label_smoothing", 0.0)
+    r1_weight: float = common.field_with_default(conditional_gan_mnist.HParams, "r1_weight", 1.0)
+    g_base_convs: int = common.field_with_default(conditional_gan_mnist.HParams, "g_base_convs", 1)
 
 
 def run(hp):
