@@ -10,7 +10,7 @@ checks for both models.
 """
 import dataclasses
 
-from reproductions import common, conditional_gan_mnist
+from reproductions import conditional_gan_mnist
 
 NAME = "acgan-mnist"
 
@@ -32,11 +32,7 @@ SELECTION = {
 
 @dataclasses.dataclass
 class HParams(conditional_gan_mnist.HParams):
-    """The options of `conditional_gan_mnist.HParams`, with ACGAN's own defaults (`SELECTION`)."""
-
-    label_smoothing: float = common.field_with_default(conditional_gan_mnist.HParams, "label_smoothing", 0.0)
-    r1_weight: float = common.field_with_default(conditional_gan_mnist.HParams, "r1_weight", 1.0)
-    g_base_convs: int = common.field_with_default(conditional_gan_mnist.HParams, "g_base_convs", 1)
+    """The options of `conditional_gan_mnist.HParams`; its defaults are the variant `SELECTION` chose."""
 
 
 def run(hp):

@@ -301,14 +301,6 @@ def field(default, help_text, *, low=None, high=None, above=None, below=None, ch
     return dataclasses.field(default=default, metadata=meta)
 
 
-def field_with_default(hparams_class, name, default):
-    """Field `name` of `hparams_class` with another default: the same help text and accepted values.
-
-    For a reproduction whose HParams subclass another's and differ only in defaults.
-    """
-    return dataclasses.field(default=default, metadata=hparams_class.__dataclass_fields__[name].metadata)
-
-
 @dataclasses.dataclass
 class CommonHParams:
     """The options every reproduction has (its own `HParams` subclasses this)."""

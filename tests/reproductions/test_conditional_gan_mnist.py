@@ -32,24 +32,26 @@ def test_tiny_run(module, tmp_path):
     assert again.endswith(os.path.join(f"{kind}_mnist", "2"))
     saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert saved["hparams"]["epochs"] == 1 and saved["claims"] == m["claims"]
-    if module is acgan_mnist:  # how ACGAN's defaults were chosen travels with its numbers
-        assert saved["selection"]["chosen"] == acgan_mnist.SELECTION["chosen"]
-        assert saved["selection"]["split"] == "validation" and saved["selection"]["seeds"] == [0, 1]
-    else:
-        assert "selection" not in saved
+    # how the model's defaults were chosen travels with its numbers
+    assert saved["selection"]["chosen"] == module.SELECTION["chosen"]
+    assert saved["selection"]["split"] == "validation" and saved["selection"]["seeds"] == [0, 1]
 
 
-def test_acgan_defaults_are_the_variant_chosen_on_validation():
-    chosen = acgan_mnist.SELECTION["variants"][acgan_mnist.SELECTION["chosen"]]["requested_accuracy"]
-    best = max(acgan_mnist.SELECTION["variants"].values(), key=lambda v: sum(v["requested_accuracy"]))
-    assert chosen == best["requested_accuracy"]
-    hp, cgan = acgan_mnist.HParams(), cgan_mnist.HParams()
-    assert (hp.r1_weight, hp.g_base_convs, hp.label_smoothing) == (1.0, 1, 0.0)
-    assert (cgan.r1_weight, cgan.g_base_convs, cgan.label_smoothing) == (0.0, 0, 0.2)  # CGAN keeps its recipe
-    # only the defaults differ: help text and accepted values are CGAN's
-    import dataclasses
-    parent = {f.name: f.metadata for f in dataclasses.fields(conditional_gan_mnist.HParams)}
-    assert all(f.metadata == parent[f.name] for f in dataclasses.fields(acgan_mnist.HParams))
+# The options each sweep varied, per variant name, and the defaults both models now share.
+VARIANT_OPTIONS = {"label smoothing 0.2": (0.0, 0, 0.2), "R1 gamma 1, no smoothing": (1.0, 0, 0.0),
+                   "R1 gamma 1, no smoothing, one stride-1 layer in G": (1.0, 1, 0.0)}
+
+
+@pytest.mark.parametrize("module", [cgan_mnist, acgan_mnist], ids=["cgan", "acgan"])
+def test_defaults_are_the_variant_chosen_on_validation(module):
+    sel = module.SELECTION
+    assert sel["split"] == "validation" and sel["statistic"] == "requested_accuracy"
+    best = max(sel["variants"], key=lambda name: sum(sel["variants"][name]["requested_accuracy"]))
+    assert sel["chosen"] == best
+    # the same three variants for both models (equal tuning effort)
+    assert {name.split(" (")[0] for name in sel["variants"]} == set(VARIANT_OPTIONS)
+    hp = module.HParams()
+    assert (hp.r1_weight, hp.g_base_convs, hp.label_smoothing) == VARIANT_OPTIONS[best.split(" (")[0]]
 
 
 def test_the_claim_needs_every_seed():
@@ -64,7 +66,8 @@ def test_the_claim_needs_every_seed():
 
 @pytest.mark.parametrize("kind", conditional_gan_mnist.KINDS)
 def test_the_r1_and_base_conv_options_reach_the_model(kind):
-    plain = conditional_gan_mnist.build(kind, conditional_gan_mnist.HParams(g_width=4, d_width=4, latent_dim=8), 0)
+    plain = conditional_gan_mnist.build(kind, conditional_gan_mnist.HParams(
+        g_width=4, d_width=4, latent_dim=8, r1_weight=0.0, g_base_convs=0), 0)
     assert plain.r1_weight == 0.0
     assert not [layer for layer in plain.generator.layers if layer.name.startswith("base")]
     hp = conditional_gan_mnist.HParams(g_width=4, d_width=4, latent_dim=8, r1_weight=1.0, g_base_convs=1,
