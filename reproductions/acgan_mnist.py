@@ -15,8 +15,8 @@ from reproductions import conditional_gan_mnist
 NAME = "acgan-mnist"
 
 
-# How ACGAN's defaults were chosen (module docstring): validation digits, selection seeds 0 and 1, 40 epochs,
-# the CGAN recipe otherwise; requested_accuracy per seed, then the FID of the same 1,000 samples.
+# How ACGAN's defaults were chosen (conditional_gan_mnist's docstring): validation digits, selection seeds 0, 1,
+# 40 epochs, CGAN's recipe of the time otherwise; requested_accuracy per seed, then the FID of the same 1,000 samples.
 SELECTION = {
     "split": "validation", "seeds": [0, 1], "statistic": "requested_accuracy",
     "variants": {
