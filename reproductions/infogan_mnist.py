@@ -13,9 +13,10 @@ Departures from the paper, each measured below: lambda is 0 for the first 15% of
 steps and rises linearly to 1 over the next 15% (`info_warmup_steps`/`info_ramp_steps`);
 the continuous codes' term is weighted 0.1 (the paper: "smaller" than the discrete
 code's lambda); the noise is scaled to sigma = 0.1 (`noise_std`; ClusterGAN's choice);
-45 epochs with G width 32 and 3x3 kernels instead of 64 and 4x4 (cheaper per step,
-so that longer training fits); and batches of 32 instead of 64 (the default before;
-twice the updates per epoch; chosen on the validation digits, below).
+90 epochs with G width 32 and 3x3 kernels instead of 64 and 4x4 (cheaper per step,
+so that longer training fits; 45 epochs before); and batches of 32 instead of 64 (the
+default before; twice the updates per epoch). Both were chosen on the validation
+digits with selection seeds, below.
 
 The labels are used only to score the result, for each report seed:
 
@@ -79,24 +80,36 @@ the warm-up (a stronger pull towards distinct categories) gave 0.800 and 0.786
 validation seeds, 2 and 3 (`--eval-split validation --seeds 2` and `--seeds 3`, ~15 s per
 epoch), gave 0.808 and 0.736: over seeds 0-3 it is 0.805 +- 0.048 on the validation
 digits, and one seed in four already misses 0.80 there, so seeds 0 and 1 were kind to
-it and the report seeds below are not an unlucky draw. Twice the epochs (`--epochs 90`,
-the warm-up, ramp and decay scaled with them; 1,339 s of epochs per seed on one core)
-gave 0.912 and 0.872 on selection seeds 0 and 1, above the default on both (2026-12-03,
-end of a session: no time was left for its report seeds, so it is not the default yet
-and the numbers below are the default's; the next step is `--epochs 90` on validation
-seeds 2 and 3, then on the report seeds).
+it and its report seeds below are not an unlucky draw. Twice the epochs (`--epochs 90`,
+the warm-up, ramp and decay scaled with them, as they are fractions of the steps;
+1,336-1,382 s of epochs per seed on one core) gave 0.912, 0.872, 0.914 and 0.780 on
+validation seeds 0-3 (`--eval-split validation --seeds 0 --epochs 90`, one seed per
+core, 2026-12-03): above the 45-epoch default on every one of the four seeds (0.870 +-
+0.063 against 0.805 +- 0.048), so 90 epochs became the default (the variants and
+their scores are `SELECTION`, also written into metrics.json). Seed 3 still misses
+0.80 on the validation digits; a longer run narrows the gap but does not remove the
+seed-to-seed spread.
 
-On the report seeds (10, 11, 12; test split; defaults with batches of 32; 2026-12-02,
-one core each; seeds 10 and 11 in one process, 12 in another into the same `--out`,
-then `keras-gen reproduce infogan-mnist --no-export` gathered the three finished parts,
-so its recorded wall time leaves the training out: 1,322 s of epochs for seeds 10 and
-11, 671 s for seed 12) the target is still MISSED: real_accuracy 0.653, 0.747, 0.781
-(0.727 +- 0.066; with batches of 64 before: 0.746, 0.531, 0.690, 0.656 +- 0.112),
-against k-means on the pixels 0.500 +- 0.014 and chance 0.10; generated_accuracy
-0.763 +- 0.065, IS 9.15 +- 0.16, FID 98.5 +- 12.1, nn_ratio 0.99. Batches of 32 raised
-the mean and narrowed the spread, but the gain seen on the selection seeds (0.84) did
-not carry over in full: on 3,500 digits the categories still mix classes in some
-trainings, and a recipe that clears 80% on every seed has not been found.
+On the report seeds (10, 11, 12; test split) with 45 epochs and batches of 32
+(2026-12-02, one core each; seeds 10 and 11 in one process, 12 in another into the
+same `--out`, then `keras-gen reproduce infogan-mnist --no-export` gathered the three
+finished parts, so its recorded wall time leaves the training out: 1,322 s of epochs
+for seeds 10 and 11, 671 s for seed 12) the target was MISSED: real_accuracy 0.653,
+0.747, 0.781 (0.727 +- 0.066; with batches of 64 before: 0.746, 0.531, 0.690, 0.656 +-
+0.112), against k-means on the pixels 0.500 +- 0.014 and chance 0.10; generated_accuracy
+0.763 +- 0.065, IS 9.15 +- 0.16, FID 98.5 +- 12.1, nn_ratio 0.99.
+
+With the 90-epoch default on the report seeds (test split; 2026-12-03, one core each;
+seeds 10 and 11 in one process, 12 in another into the same `--out`, then
+`keras-gen reproduce infogan-mnist --no-export` gathered the finished parts: 2,732 s of
+epochs for seeds 10 and 11, 1,395 s for seed 12) the target is still MISSED, by one
+seed: real_accuracy 0.791, 0.912, 0.876 (0.860 +- 0.062, against 0.727 +- 0.066 with 45
+epochs; every seed is higher than before), k-means on the pixels 0.500 +- 0.014, chance
+0.10; generated_accuracy 0.850 +- 0.036, IS 9.09 +- 0.06, FID 117.5 +- 7.1 (98.5 with 45
+epochs: the longer run's digits are scored as less realistic), nn_ratio 0.96 (no
+memorisation). As on the validation digits, one seed in three or four still settles on
+categories that mix classes (seed 10: 7 with 9, and 3 with 5 and 8 on the training
+digits); a recipe that clears 80% on every seed has not been found.
 
 Figures per
 seed: `categories_seed<S>.png` (row k: category k with varied z),
@@ -117,10 +130,35 @@ NAME = "infogan-mnist"
 EVAL_SPLITS = ("test", "validation")
 TARGET_ACCURACY = 0.80
 
+# The variants tried on the current split (validation digits, selection seeds; see the module docstring):
+# real_accuracy per seed. The default is the variant with the best mean on the seeds every variant ran (0, 1);
+# the two finalists also ran seeds 2 and 3.
+SELECTION = {
+    "split": "validation", "statistic": "real_accuracy", "common_seeds": [0, 1],
+    "variants": {
+        "batches of 64, 45 epochs (the default before 2026-12-02)": {
+            "options": {"batch_size": 64, "epochs": 45, "info_weight": 1.0},
+            "seeds": [0, 1], "real_accuracy": [0.632, 0.776]},
+        "batches of 32, 45 epochs": {
+            "options": {"batch_size": 32, "epochs": 45, "info_weight": 1.0},
+            "seeds": [0, 1, 2, 3], "real_accuracy": [0.828, 0.846, 0.808, 0.736]},
+        "batches of 16, 45 epochs": {
+            "options": {"batch_size": 16, "epochs": 45, "info_weight": 1.0},
+            "seeds": [0, 1], "real_accuracy": [0.720, 0.824]},
+        "batches of 32, 45 epochs, lambda 5": {
+            "options": {"batch_size": 32, "epochs": 45, "info_weight": 5.0},
+            "seeds": [0, 1], "real_accuracy": [0.800, 0.786]},
+        "batches of 32, 90 epochs": {
+            "options": {"batch_size": 32, "epochs": 90, "info_weight": 1.0},
+            "seeds": [0, 1, 2, 3], "real_accuracy": [0.912, 0.872, 0.914, 0.780]},
+    },
+    "chosen": "batches of 32, 90 epochs",
+}
+
 
 @dataclasses.dataclass
 class HParams(common.CommonHParams):
-    epochs: int = common.field(45, "passes over the 3,500 training digits")
+    epochs: int = common.field(90, "passes over the 3,500 training digits (45 before; see the module docstring)")
     batch_size: int = common.field(32, "global batch size (64 before; see the module docstring)")
     noise_dim: int = common.field(62, "incompressible noise dimensions of z")
     num_continuous: int = common.field(2, "continuous codes ~ U[-1, 1]", low=0)
@@ -293,7 +331,7 @@ def run(hp):
         figures(model, hp, seed, np.asarray(v["category_to_digit"]), generated, categories, r.out)
     kmeans = kmeans_baseline(train, held, r.seeds)
     metrics = {"eval_split": hp.eval_split, "reference": evaluator.reference, "kmeans_pixels": kmeans,
-               "per_seed": per_seed}
+               "per_seed": per_seed, "selection": SELECTION}
     for key in ("real_accuracy", "generated_accuracy", "inception_score", "fid", "nn_ratio"):
         metrics[key] = common.mean_sd({s: v[key] for s, v in per_seed.items()})
     if hp.export and hp.eval_split == "test":

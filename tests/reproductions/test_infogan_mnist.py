@@ -44,6 +44,7 @@ def test_tiny_run(tmp_path):
     for name in ("metrics.json", "seed_0/model.keras", "categories_seed0.png", "traversal_c1_seed1.png",
                  "traversal_c2_seed0.png"):
         assert os.path.exists(tmp_path / "run" / name), name
+    assert m["selection"]["chosen"] == infogan_mnist.SELECTION["chosen"]
     assert os.path.exists(os.path.join(m["export_path"], "saved_model.pb"))
     again = infogan_mnist.export(str(tmp_path / "run"), base_dir=str(tmp_path / "saved_models"))
     assert again.endswith(os.path.join("infogan_mnist", "2"))
@@ -53,3 +54,23 @@ def test_the_claim_needs_every_seed():
     kmeans = {"value": 0.55, "sd": 0.02}
     assert infogan_mnist.claims({1: {"real_accuracy": 0.9}, 2: {"real_accuracy": 0.85}}, kmeans)[0]["met"]
     assert not infogan_mnist.claims({1: {"real_accuracy": 0.95}, 2: {"real_accuracy": 0.7}}, kmeans)[0]["met"]
+
+
+def test_defaults_are_the_variant_chosen_on_validation():
+    sel = infogan_mnist.SELECTION
+    assert sel["split"] == "validation" and sel["statistic"] == "real_accuracy"
+    common = sel["common_seeds"]
+
+    def mean_on_common(variant):
+        scores = dict(zip(variant["seeds"], variant["real_accuracy"]))
+        return np.mean([scores[s] for s in common])
+
+    for variant in sel["variants"].values():
+        assert len(variant["seeds"]) == len(variant["real_accuracy"]) and set(common) <= set(variant["seeds"])
+        # selection seeds only: the report seeds took no part in the choice
+        assert not set(variant["seeds"]) & {int(s) for s in infogan_mnist.common.REPORT_SEEDS.split(",")}
+    best = max(sel["variants"], key=lambda name: mean_on_common(sel["variants"][name]))
+    assert sel["chosen"] == best
+    hp = infogan_mnist.HParams()
+    for option, value in sel["variants"][best]["options"].items():
+        assert getattr(hp, option) == value, option
