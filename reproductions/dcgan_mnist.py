@@ -8,8 +8,9 @@ loss, Adam(2e-4, beta_1 = 0.5), the DCGAN paper's recipe) with `fit`, images sca
 and a data set of 3,500 digits: narrower networks than the paper's (G 128 -> 64
 channels, D 32 -> 64; G is the wider player, as its samples are what is judged) with one
 stride-1 transposed convolution (BN, ReLU) in G at 7x7 after the projection
-(`g_base_convs`; the keras.io MNIST DCGAN has one too), a learning rate that decays over
-the second half of training so the samples settle, batches of 32 instead of 128 (twice
+(`g_base_convs`; the keras.io MNIST DCGAN has one too), a learning rate of 4e-4 instead
+of 2e-4 (chosen on the validation digits, below) that decays over the second half of
+training so the samples settle, batches of 32 instead of 128 (twice
 the updates for the same compute), and the R1 penalty (Mescheder et al. 2018),
 gamma/2 ||grad_x D(x)||^2 on real digits with gamma = 1: without a regulariser D
 memorises the small training set (D(x) climbs to 0.8 on real digits) and the samples
@@ -33,18 +34,47 @@ How the defaults were chosen. The recipe below was chosen on seeds 0 and 1 (now 
 selection seeds) and scored on the 500 digits that were then the held-out split and are
 now the validation split; the generator then trained on 4,500 digits, which included
 the 1,000 digits that are now the test split (the reported numbers train on the 3,500
-training digits only and score on those 1,000). The defaults checked on the current
-split with the selection seeds (`keras-gen reproduce dcgan-mnist --eval-split validation
---seeds 0,1 --no-export`, 2026-12-02, one core of the 2-core machine, 1,956 s for both):
+training digits only and score on those 1,000). That recipe (learning rate 2e-4)
+checked on the current split with the selection seeds (`keras-gen reproduce dcgan-mnist
+--eval-split validation --seeds 0,1 --no-export --learning-rate 2e-4`, 2026-12-02, one core of the 2-core machine, 1,956 s for both):
 IS 7.355 and 7.323 (real validation digits 9.35; the class-mean generator 8.43),
 smallest class share 0.067 and 0.070, FID 14.3 and 14.3, nn_ratio 1.135 and 1.133. So
 the recipe falls short of 8.0 on the selection seeds as well: the 8.24 / 8.09 below are
-the same recipe with the larger training set and the earlier classifier. No
-variant was re-run on the current split (each costs about 16 minutes per seed on one
-core), so the defaults stand as chosen.
+the same recipe with the larger training set and the earlier classifier (the same run
+of seed 0 repeated on 2026-12-03 gave the same 7.355: the runs are deterministic on
+one machine).
 
-Measured on the report seeds (`keras-gen reproduce dcgan-mnist`, defaults, test split,
-2026-12-01/02, one CPU core of a 2-core machine, 4,774 s for three seeds, about 22 s per
+Variants tried on the current split (validation digits, selection seeds 0 and 1,
+2026-12-03, one core each, ~17-20 minutes per seed):
+
+* twice the learning rate, 4e-4 for D and G with the same decay (`--eval-split
+  validation --seeds 0 --learning-rate 4e-4`, then `--seeds 1`): IS 7.822 and 7.507
+  (7.355 and 7.323 at 2e-4), smallest class 0.064 and 0.072, FID 13.3 and 15.7,
+  nn_ratio 1.09 and 1.12. Better on both seeds, every class kept, no memorisation:
+  it became the default (`SELECTION`, also in metrics.json; the rule "adopt if seed 1
+  beats 2e-4 as well" was fixed before seed 1's number was seen, and the report seeds
+  below were started in parallel with it). Still below 8.0 on both seeds.
+* a sampler that keeps the 1,000 of 1,000/q samples D rates most real (a simple form
+  of discriminator rejection sampling, Azadi et al. 2019), on the 2e-4 models of
+  seeds 0 and 1, no retraining: q = 0.8 / 0.5 / 0.3 / 0.2 gave IS 7.52 / 7.79 / 7.98 /
+  8.11 (seed 0) and 7.55 / 7.83 / 7.85 / 7.91 (seed 1), but the smallest class fell to
+  5.0-6.0% and FID rose from 14.3 to 17.7 and 24.2 at q = 0.2: the score is bought
+  with diversity, and seed 1 stays below 8.0, so it was not adopted. G's BatchNorm on
+  batch statistics instead of its moving averages: IS 7.42 and 7.54, FID 15.7 and 14.6
+  (not adopted: within the seed-to-seed spread).
+
+Measured on the report seeds with the learning rate of 4e-4 (`keras-gen reproduce
+dcgan-mnist`, defaults, test split, 2026-12-03, one core each: seeds 10 and 11 in one
+process, 12 in another into the same `--out`, then `keras-gen reproduce dcgan-mnist
+--no-export` gathered the parts; 1,893 s of epochs for seeds 10 and 11, 943 s for seed
+12, about 16 s per epoch): IS 7.48 +- 0.14 (7.477, 7.341, 7.614; claim >= 8.0: NOT met,
+and no better than with 2e-4, below; the gain seen on the selection seeds did not carry
+over), smallest class share 0.068 +- 0.008 (met), nn_ratio 1.16 (met), FID 12.0 +- 0.6
+(16.6 with 2e-4) against a real-vs-real floor of 3.34. The trivial generators: class-mean
+digits IS 8.43 (FID 141), training-digit replay IS 9.49 (nn_ratio 0).
+
+With the paper's learning rate 2e-4 (the default before), on the report seeds
+(`keras-gen reproduce dcgan-mnist`, test split, 2026-12-01/02, one CPU core of a 2-core machine, 4,774 s for three seeds, about 22 s per
 epoch): IS 7.50 +- 0.08 (7.42, 7.57, 7.53; claim >= 8.0: NOT met, and below the 8.39
 of the trivial generator that draws the ten class-mean digits; real test digits 9.48),
 smallest class share 0.068 +- 0.007 (met), nn_ratio 1.16 (met), FID 16.6 +- 0.8 against
@@ -93,6 +123,22 @@ TARGET_IS = 8.0
 TARGET_MIN_SHARE = 0.05
 TARGET_NN_RATIO = 0.9
 
+# The training variants scored on the current split (validation digits, selection seeds 0 and 1, 60 epochs; see
+# the module docstring). The default is the variant with the best mean IS among those that keep every class
+# >= 5% and do not memorise (nn_ratio >= 0.9) on both seeds.
+SELECTION = {
+    "split": "validation", "seeds": [0, 1], "statistic": "inception_score",
+    "variants": {
+        "learning rate 2e-4 (the DCGAN paper's; the default before 2026-12-03)": {
+            "options": {"learning_rate": 2e-4}, "inception_score": [7.355, 7.323], "min_class_share": [0.067, 0.070],
+            "fid": [14.26, 14.30], "nn_ratio": [1.135, 1.133]},
+        "learning rate 4e-4": {
+            "options": {"learning_rate": 4e-4}, "inception_score": [7.822, 7.507], "min_class_share": [0.064, 0.072],
+            "fid": [13.26, 15.75], "nn_ratio": [1.093, 1.118]},
+    },
+    "chosen": "learning rate 4e-4",
+}
+
 
 @dataclasses.dataclass
 class HParams(common.CommonHParams):
@@ -106,7 +152,8 @@ class HParams(common.CommonHParams):
     g_base_convs: int = common.field(1, "stride-1 transposed convolutions (BN, ReLU) in G at 7x7 after the projection "
                                         "(0 = the paper's table)", low=0)
     d_width: int = common.field(32, "D's width: channels of its first convolution; 2x that at 7x7")
-    learning_rate: float = common.field(2e-4, "Adam's learning rate for D and G (beta_1 = 0.5)")
+    learning_rate: float = common.field(4e-4, "Adam's learning rate for D and G (beta_1 = 0.5; 2e-4, the paper's, "
+                                              "before: see SELECTION)")
     decay_fraction: float = common.field(0.5, "the learning rate is constant, then cosine-decays to 5% over this "
                                               "last fraction", high=1)
     n_samples: int = common.field(1000, "generated digits for IS, class shares, FID/KID (first 500) and memorisation")
@@ -238,7 +285,7 @@ def run(hp):
                os.path.basename(plot_shares(np.array([per_seed[first]["class_shares"][str(k)] for k in range(10)]),
                                             r.path("class_shares.png")))]
     metrics = {"eval_split": hp.eval_split, "reference": reference, "baselines": baselines, "per_seed": per_seed,
-               "figures": figures}
+               "figures": figures, "selection": SELECTION}
     for key in ("inception_score", "min_class_share", "fid", "kid", "nn_ratio"):
         metrics[key] = common.mean_sd({s: v[key] for s, v in per_seed.items()})
     if hp.export and hp.eval_split == "test":

@@ -36,6 +36,7 @@ def test_dcgan_mnist_tiny_run(tmp_path, capsys):
     assert claims["min_class_share"]["met"] == all(m["per_seed"][s]["min_class_share"] >= 0.05 for s in ("3", "4"))
     # A generator that replays training digits is caught by the memorisation claim.
     assert m["baselines"]["training_replay"]["nn_ratio"] < 0.05 < claims["nn_ratio"]["baselines"]["real_test_digits"]
+    assert m["selection"]["chosen"] == dcgan_mnist.SELECTION["chosen"]
     for name in ("metrics.json", "samples.png", "class_shares.png", "seed_3/model.keras",
                  "seed_3/grids/samples_epoch0001.png"):
         assert os.path.exists(tmp_path / "run" / name), name
@@ -63,3 +64,23 @@ def test_claims_fail_for_a_collapsed_or_copying_generator():
     assert verdicts({1: good, 2: good}) == [True, True, True]
     assert verdicts({1: good, 2: collapsed}) == [True, False, True]  # one collapsed seed is enough to fail
     assert verdicts({1: good, 2: copying}) == [True, True, False]
+
+
+def test_defaults_are_the_variant_chosen_on_validation():
+    sel = dcgan_mnist.SELECTION
+    assert sel["split"] == "validation" and sel["statistic"] == "inception_score"
+    # selection seeds only: the report seeds took no part in the choice
+    assert not set(sel["seeds"]) & {int(s) for s in dcgan_mnist.common.REPORT_SEEDS.split(",")}
+
+    def eligible(v):
+        return (min(v["min_class_share"]) >= dcgan_mnist.TARGET_MIN_SHARE
+                and min(v["nn_ratio"]) >= dcgan_mnist.TARGET_NN_RATIO)
+
+    for v in sel["variants"].values():
+        assert all(len(v[k]) == len(sel["seeds"]) for k in ("inception_score", "min_class_share", "fid", "nn_ratio"))
+    best = max((n for n, v in sel["variants"].items() if eligible(v)),
+               key=lambda n: np.mean(sel["variants"][n]["inception_score"]))
+    assert sel["chosen"] == best
+    hp = dcgan_mnist.HParams()
+    for option, value in sel["variants"][best]["options"].items():
+        assert getattr(hp, option) == value, option
