@@ -36,7 +36,8 @@ now the validation split; the generator then trained on 4,500 digits, which incl
 the 1,000 digits that are now the test split (the reported numbers train on the 3,500
 training digits only and score on those 1,000). That recipe (learning rate 2e-4)
 checked on the current split with the selection seeds (`keras-gen reproduce dcgan-mnist
---eval-split validation --seeds 0,1 --no-export --learning-rate 2e-4`, 2026-12-02, one core of the 2-core machine, 1,956 s for both):
+--eval-split validation --seeds 0,1 --no-export --learning-rate 2e-4`, 2026-12-02, one
+core of the 2-core machine, 1,956 s for both):
 IS 7.355 and 7.323 (real validation digits 9.35; the class-mean generator 8.43),
 smallest class share 0.067 and 0.070, FID 14.3 and 14.3, nn_ratio 1.135 and 1.133. So
 the recipe falls short of 8.0 on the selection seeds as well: the 8.24 / 8.09 below are
@@ -74,9 +75,9 @@ over), smallest class share 0.068 +- 0.008 (met), nn_ratio 1.16 (met), FID 12.0 
 digits IS 8.43 (FID 141), training-digit replay IS 9.49 (nn_ratio 0).
 
 With the paper's learning rate 2e-4 (the default before), on the report seeds
-(`keras-gen reproduce dcgan-mnist`, test split, 2026-12-01/02, one CPU core of a 2-core machine, 4,774 s for three seeds, about 22 s per
-epoch): IS 7.50 +- 0.08 (7.42, 7.57, 7.53; claim >= 8.0: NOT met, and below the 8.39
-of the trivial generator that draws the ten class-mean digits; real test digits 9.48),
+(`keras-gen reproduce dcgan-mnist`, test split, 2026-12-01/02, one CPU core of a 2-core
+machine, 4,774 s for three seeds, about 22 s per epoch): IS 7.50 +- 0.08 (7.42, 7.57,
+7.53; claim >= 8.0: NOT met, and below the 8.39 of the trivial generator that draws the ten class-mean digits; real test digits 9.48),
 smallest class share 0.068 +- 0.007 (met), nn_ratio 1.16 (met), FID 16.6 +- 0.8 against
 a real-vs-real floor of 3.66. The 8.24 / 8.09 of the table below were in-sample (chosen
 and scored on the same digits with a 4,500-digit training set).
