@@ -8,7 +8,7 @@ loss, Adam(2e-4, beta_1 = 0.5), the DCGAN paper's recipe) with `fit`, images sca
 and a data set of 3,500 digits: narrower networks than the paper's (G 128 -> 64
 channels, D 32 -> 64; G is the wider player, as its samples are what is judged) with one
 stride-1 transposed convolution (BN, ReLU) in G at 7x7 after the projection
-(`g_base_convs`; the keras.io MNIST DCGAN has one too), a learning rate of 4e-4 instead
+(`g_base_convs`; the keras.io MNIST DCGAN has one too), a learning rate of 8e-4 instead
 of 2e-4 (chosen on the validation digits, below) that decays over the second half of
 training so the samples settle, batches of 32 instead of 128 (twice
 the updates for the same compute), and the R1 penalty (Mescheder et al. 2018),
@@ -52,7 +52,7 @@ Variants tried on the current split (validation digits, selection seeds 0 and 1,
   validation --seeds 0 --learning-rate 4e-4`, then `--seeds 1`): IS 7.822 and 7.507
   (7.355 and 7.323 at 2e-4), smallest class 0.064 and 0.072, FID 13.3 and 15.7,
   nn_ratio 1.09 and 1.12. Better on both seeds, every class kept, no memorisation:
-  it became the default (`SELECTION`, also in metrics.json; the rule "adopt if seed 1
+  it became the default until 8e-4, next (`SELECTION`, also in metrics.json; the rule "adopt if seed 1
   beats 2e-4 as well" was fixed before seed 1's number was seen, and the report seeds
   below were started in parallel with it). Still below 8.0 on both seeds.
 * a sampler that keeps the 1,000 of 1,000/q samples D rates most real (a simple form
@@ -63,9 +63,17 @@ Variants tried on the current split (validation digits, selection seeds 0 and 1,
   with diversity, and seed 1 stays below 8.0, so it was not adopted. G's BatchNorm on
   batch statistics instead of its moving averages: IS 7.42 and 7.54, FID 15.7 and 14.6
   (not adopted: within the seed-to-seed spread).
+* twice that again, 8e-4 (`--eval-split validation --seeds 0 --learning-rate 8e-4`,
+  then `--seeds 1`, 2026-12-03, 12:05-13:15, ~16 s per epoch): IS 7.588 and 7.817
+  (mean 7.70 against 7.66 at 4e-4: a difference well inside the seed-to-seed spread),
+  smallest class 0.057 and 0.072, FID 14.0 and 13.0, nn_ratio 1.10 and 1.10. By the
+  rule of `SELECTION` (best mean IS among the variants that keep every class and do not
+  memorise), fixed with the 4e-4 step, it became the default. 90 epochs at 4e-4 was
+  started on seed 0 and stopped after 7 epochs to give the cores to infogan-mnist: no
+  number.
 
 Measured on the report seeds with the learning rate of 4e-4 (`keras-gen reproduce
-dcgan-mnist`, defaults, test split, 2026-12-03, one core each: seeds 10 and 11 in one
+dcgan-mnist --learning-rate 4e-4`, then the default, test split, 2026-12-03, one core each: seeds 10 and 11 in one
 process, 12 in another into the same `--out`, then `keras-gen reproduce dcgan-mnist
 --no-export` gathered the parts; 1,893 s of epochs for seeds 10 and 11, 943 s for seed
 12, about 16 s per epoch): IS 7.48 +- 0.14 (7.477, 7.341, 7.614; claim >= 8.0: NOT met,
@@ -136,8 +144,11 @@ SELECTION = {
         "learning rate 4e-4": {
             "options": {"learning_rate": 4e-4}, "inception_score": [7.822, 7.507], "min_class_share": [0.064, 0.072],
             "fid": [13.26, 15.75], "nn_ratio": [1.093, 1.118]},
+        "learning rate 8e-4": {
+            "options": {"learning_rate": 8e-4}, "inception_score": [7.588, 7.817], "min_class_share": [0.057, 0.072],
+            "fid": [13.96, 12.96], "nn_ratio": [1.103, 1.099]},
     },
-    "chosen": "learning rate 4e-4",
+    "chosen": "learning rate 8e-4",
 }
 
 
@@ -153,8 +164,8 @@ class HParams(common.CommonHParams):
     g_base_convs: int = common.field(1, "stride-1 transposed convolutions (BN, ReLU) in G at 7x7 after the projection "
                                         "(0 = the paper's table)", low=0)
     d_width: int = common.field(32, "D's width: channels of its first convolution; 2x that at 7x7")
-    learning_rate: float = common.field(4e-4, "Adam's learning rate for D and G (beta_1 = 0.5; 2e-4, the paper's, "
-                                              "before: see SELECTION)")
+    learning_rate: float = common.field(8e-4, "Adam's learning rate for D and G (beta_1 = 0.5; 2e-4, the paper's, "
+                                              "then 4e-4, before: see SELECTION)")
     decay_fraction: float = common.field(0.5, "the learning rate is constant, then cosine-decays to 5% over this "
                                               "last fraction", high=1)
     n_samples: int = common.field(1000, "generated digits for IS, class shares, FID/KID (first 500) and memorisation")

@@ -14,9 +14,11 @@ steps and rises linearly to 1 over the next 15% (`info_warmup_steps`/`info_ramp_
 the continuous codes' term is weighted 0.1 (the paper: "smaller" than the discrete
 code's lambda); the noise is scaled to sigma = 0.1 (`noise_std`; ClusterGAN's choice);
 90 epochs with G width 32 and 3x3 kernels instead of 64 and 4x4 (cheaper per step,
-so that longer training fits; 45 epochs before); and batches of 32 instead of 64 (the
-default before; twice the updates per epoch). Both were chosen on the validation
-digits with selection seeds, below.
+so that longer training fits; 45 epochs before); batches of 32 instead of 64 (the
+default before; twice the updates per epoch); and every seed s trains twice (seeds s
+and s + 1000) and keeps the training whose categories change least when the training
+digits move by one pixel (`--restarts`; no labels involved). All three were chosen on
+the validation digits with selection seeds, below.
 
 The labels are used only to score the result, for each report seed:
 
@@ -131,6 +133,16 @@ numbers are those of the kept one. The rule, fixed before any second training wa
 run: restarts become the default if, on validation seeds 0-3 (second trainings 1000-1003),
 the kept trainings' mean real accuracy is above the single training's 0.870.
 
+Result (`keras-gen reproduce infogan-mnist --eval-split validation --seeds 1000` and
+likewise 1001-1003, one core each, 12:09-13:15, ~15-18 s per epoch; then `--seeds 0,1,2,3
+--restarts 2` into the same `--out` gathered the eight trainings): the second trainings
+reached 0.830, 0.850, 0.788 and 0.876 with stabilities 0.840, 0.852, 0.808 and 0.879
+against the first trainings' 0.906, 0.869, 0.889 and 0.836, so the score kept the more
+accurate training of every pair: seeds 0-2 kept their first training and seed 3 its
+second; kept real accuracy 0.912, 0.872, 0.914, 0.876 (0.894 +- 0.023, every seed above
+0.80) against 0.870 +- 0.063 with one training. Restarts (2) became the default; the cost
+is twice the training time per seed (about 45 minutes per seed on one core).
+
 Figures per
 seed: `categories_seed<S>.png` (row k: category k with varied z),
 `traversal_c1_seed<S>.png` and `traversal_c2_seed<S>.png` (rows: the categories in
@@ -167,8 +179,10 @@ SELECTION = {
         "batches of 16, 45 epochs": _variant(16, 45, 1.0, [0.720, 0.824]),
         "batches of 32, 45 epochs, lambda 5": _variant(32, 45, 5.0, [0.800, 0.786]),
         "batches of 32, 90 epochs": _variant(32, 90, 1.0, [0.912, 0.872, 0.914, 0.780]),
+        "batches of 32, 90 epochs, 2 trainings per seed, the more stable kept":
+            _variant(32, 90, 1.0, [0.912, 0.872, 0.914, 0.876], restarts=2),
     },
-    "chosen": "batches of 32, 90 epochs",
+    "chosen": "batches of 32, 90 epochs, 2 trainings per seed, the more stable kept",
 }
 
 
@@ -206,7 +220,7 @@ class HParams(common.CommonHParams):
     data_dir: str = common.field("", "dataset folder (default: $KERAS_GEN_DATA_DIR or ~/.keras_gen/datasets)")
     export_dir: str = common.field("saved_models", "TF-Serving model base folder")
     export: bool = common.field(True, "export the first seed's InfoGAN as a SavedModel")
-    restarts: int = common.field(1, "trainings per seed (training seeds s, s + 1000, ...); the one whose categories "
+    restarts: int = common.field(2, "trainings per seed (training seeds s, s + 1000, ...); the one whose categories "
                                     "are most stable under 1-pixel shifts of the training digits is kept (no labels)")
 
 
