@@ -30,7 +30,7 @@ REPRODUCTIONS = {
     "wgan-piano-roll": ("reproductions.wgan_piano_roll", "S5/S6: the notes' wgan-5000 and WGAN-GP on Bach piano rolls; pitch, interval and notes-per-frame histograms and S1-code Frechet distance vs independent keys, uniform and real training rolls"),
     "cgan-mnist": ("reproductions.cgan_mnist", "C8/S7: conditional GAN on digits; share of generated digits the digit classifier labels as requested, per class"),
     "acgan-mnist": ("reproductions.acgan_mnist", "C8/S8: auxiliary-classifier GAN on digits; share of generated digits classified as requested, per class"),
-    "infogan-mnist": ("reproductions.infogan_mnist", "C9/S9: InfoGAN without labels; categorical code vs digit class after matching (real and generated), 3 seeds, traversals"),
+    "infogan-mnist": ("reproductions.infogan_mnist", "C9/S9: InfoGAN without labels; categorical code vs digit class after matching (real and generated), 3 seeds (each the more stable of 2 trainings, no labels), traversals"),
     "gan-tricks-ablation": ("reproductions.gan_tricks_ablation", "S11: label smoothing, feature matching, spectral norm each on alone in DCGAN digits; domain IS/FID, 3 seeds"),
     "cliff-walking": ("reproductions.cliff_walking", "T10: Sarsa vs Q-learning on CliffWalking (Sutton & Barto Ex. 6.6); online returns, greedy paths, DP returns, 3 x 50 runs"),
     "dqn-cartpole": ("reproductions.dqn_cartpole", "T10: DQN (replay, target network, Huber) on CartPole-v1; greedy return over 100 fresh episodes >= 475 on 2 of 3 seeds, SavedModel"),
