@@ -414,7 +414,7 @@ def run(hp):
     evaluator = DigitEvaluator(hp.eval_split, hp.data_dir or None)
     # a training does not depend on how many restarts its seed has
     part_recipe = {k: v for k, v in r.recipe.items() if k != "restarts"}
-    per_seed = {}
+    per_seed, kept = {}, {}
     for seed in r.seeds:
         tried = []
         for train_seed in restart_seeds(seed, hp.restarts):
@@ -423,6 +423,7 @@ def run(hp):
             model = common.load_part_model(r, f"seed_{train_seed}")
             tried.append((category_stability(model, train[0]), train_seed, result, model))
         stability, train_seed, result, model = max(tried, key=lambda t: t[0])  # the first on a tie
+        kept[seed] = model
         per_seed[seed] = v = {**result, "training_seed": train_seed, "category_stability": stability,
                               "restarts": [{"training_seed": t[1], "category_stability": t[0],
                                             "real_accuracy": t[2]["real_accuracy"]} for t in tried]}
@@ -440,8 +441,7 @@ def run(hp):
     for key in ("real_accuracy", "generated_accuracy", "inception_score", "fid", "nn_ratio"):
         metrics[key] = common.mean_sd({s: v[key] for s, v in per_seed.items()})
     if hp.export and hp.eval_split == "test":
-        metrics["export_path"] = common.load_part_model(r, f"seed_{per_seed[r.seeds[0]]['training_seed']}").export(
-            "infogan_mnist", base_dir=r.export_dir)
+        metrics["export_path"] = kept[r.seeds[0]].export("infogan_mnist", base_dir=r.export_dir)
     found = claims(per_seed, kmeans)
     if hp.eval_split != "test":
         for c in found:
@@ -458,7 +458,7 @@ def export(out, base_dir="saved_models", version=None):
     if os.path.exists(metrics_path):
         with open(metrics_path, encoding="utf-8") as f:
             metrics = json.load(f)
-        seed = metrics["seeds"][0]
-        seed = metrics["per_seed"][str(seed)].get("training_seed", seed)  # the restart that was kept
+        first = metrics["seeds"][0]
+        seed = metrics["per_seed"][str(first)].get("training_seed", first)  # the restart that was kept
     return common.export_saved_run(os.path.join(out, f"seed_{seed}"), "model.keras", "infogan_mnist", NAME,
                                    base_dir=base_dir, version=version)
