@@ -5,7 +5,8 @@ rule: strided convolutions, BatchNorm in G and D, only G's projection of z is de
 ReLU/Tanh in G, LeakyReLU in D) as a vanilla `GAN` (minimax D loss, non-saturating G
 loss, Adam(2e-4, beta_1 = 0.5), the DCGAN paper's recipe) with `fit`, images scaled to
 [-1, 1], one run per report seed. Departures, to fit 15 minutes per seed on 2 CPU cores
-and a data set of 3,500 digits: narrower networks than the paper's (G 128 -> 64
+and a data set of 3,500 digits: 80 epochs (13.6-15.0 minutes per seed measured on 2
+cores; chosen on the validation digits, below), narrower networks than the paper's (G 128 -> 64
 channels, D 32 -> 64; G is the wider player, as its samples are what is judged) with one
 stride-1 transposed convolution (BN, ReLU) in G at 7x7 after the projection
 (`g_base_convs`; the keras.io MNIST DCGAN has one too), a learning rate of 8e-4 instead
@@ -30,8 +31,9 @@ Claims (over the report seeds `--seeds`, default 10, 11, 12, on the test split):
 mean IS >= 8.0; every class >= 5% of the samples in every seed; no memorisation in any
 seed (nn_ratio >= 0.9).
 
-How the defaults were chosen. The recipe below was chosen on seeds 0 and 1 (now the
-selection seeds) and scored on the 500 digits that were then the held-out split and are
+How the defaults were chosen. (Every command below that gives no `--epochs` ran when 60
+epochs was the default: add `--epochs 60` to repeat it.) The recipe below was chosen
+on seeds 0 and 1 (now the selection seeds) and scored on the 500 digits that were then the held-out split and are
 now the validation split; the generator then trained on 4,500 digits, which included
 the 1,000 digits that are now the test split (the reported numbers train on the 3,500
 training digits only and score on those 1,000). That recipe (learning rate 2e-4)
@@ -92,9 +94,25 @@ Variants tried on the current split (validation digits, selection seeds 0 and 1,
   day): 80 epochs becomes the default if the mean IS of seeds 0 and 1 beats 7.70 (60
   epochs) with every class >= 5% and nn_ratio >= 0.9 on both (`SELECTION`'s rule). Report
   seed 10 was started at 80 epochs beside seed 1's selection run (its number takes no
-  part in the choice; it is used only if 80 epochs is adopted).
+  part in the choice; it is used only if 80 epochs is adopted). Seed 1 (15:58-16:21, one
+  core, ~17 s per epoch): IS 7.915 (7.817 at 60 epochs), smallest class 0.077, FID 11.5,
+  nn_ratio 1.09. Mean 7.88 against 7.70, every class kept, no memorisation: 80 epochs
+  became the default.
 
-Measured on the report seeds with the learning rate of 8e-4, the default (test split,
+Measured on the report seeds with 80 epochs at 8e-4, the default (test split,
+2026-12-03: `keras-gen reproduce dcgan-mnist --seeds 10 --epochs 80 --no-export` on one
+core, 15:58-16:21, beside selection seed 1, then `--seeds 11,12 --epochs 80` on both
+cores with nothing else running, 16:21-16:50, into the same `--out`; then
+`keras-gen reproduce dcgan-mnist --no-export` gathered the parts): IS 7.87 +- 0.03
+(7.839, 7.865, 7.905; claim >= 8.0: NOT met; each seed 0.17-0.31 above its 60-epoch
+number), smallest class share 0.069 +- 0.006 (met), nn_ratio 1.11 (met), FID 9.4 +- 0.7
+(9.44, 8.69, 10.13) against the real-vs-real floor of 3.34. Time per seed on 2 cores:
+15.0 minutes for seed 11 (the first, with the compilation and the last 20 s of another
+run beside it) and 13.6 for seed 12, 10-12 s per epoch: the 15-minute budget holds, just.
+The trivial generators are unchanged: class-mean digits IS 8.43 (FID 141), training-digit
+replay IS 9.49 (nn_ratio 0).
+
+Measured on the report seeds with the learning rate of 8e-4 and 60 epochs (test split,
 2026-12-03, one core each: `keras-gen reproduce dcgan-mnist --seeds 10,11 --learning-rate
 8e-4 --no-export` in one process, 13:16-13:50, and `--seeds 12` in another into the same
 `--out`, 14:02-14:17, ~16 s per epoch; then `keras-gen reproduce dcgan-mnist --no-export`
@@ -164,7 +182,8 @@ TARGET_IS = 8.0
 TARGET_MIN_SHARE = 0.05
 TARGET_NN_RATIO = 0.9
 
-# The training variants scored on the current split (validation digits, selection seeds 0 and 1, 60 epochs; see
+# The training variants scored on the current split (validation digits, selection seeds 0 and 1, 60 epochs unless
+# the options say otherwise; see
 # the module docstring). The default is the variant with the best mean IS among those that keep every class
 # >= 5% and do not memorise (nn_ratio >= 0.9) on both seeds.
 SELECTION = {
@@ -179,14 +198,17 @@ SELECTION = {
         "learning rate 8e-4": {
             "options": {"learning_rate": 8e-4}, "inception_score": [7.588, 7.817], "min_class_share": [0.057, 0.072],
             "fid": [13.96, 12.96], "nn_ratio": [1.103, 1.099]},
+        "learning rate 8e-4, 80 epochs": {
+            "options": {"learning_rate": 8e-4, "epochs": 80}, "inception_score": [7.840, 7.915],
+            "min_class_share": [0.059, 0.077], "fid": [10.61, 11.55], "nn_ratio": [1.082, 1.095]},
     },
-    "chosen": "learning rate 8e-4",
+    "chosen": "learning rate 8e-4, 80 epochs",
 }
 
 
 @dataclasses.dataclass
 class HParams(common.CommonHParams):
-    epochs: int = common.field(60, "passes over the 3,500 training digits")
+    epochs: int = common.field(80, "passes over the 3,500 training digits (60 before 2026-12-03: see SELECTION)")
     batch_size: int = common.field(32, "global batch size")
     label_smoothing: float = common.field(0.0, "one-sided label smoothing: real target 1 - this in D's loss (0 = the paper)",
                                           below=1)
