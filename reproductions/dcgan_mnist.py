@@ -96,6 +96,20 @@ Variants tried on the current split (validation digits, selection seeds 0 and 1,
   core, ~17 s per epoch): IS 7.915 (7.817 at 60 epochs), smallest class 0.077, FID 11.5,
   nn_ratio 1.09. Mean 7.88 against 7.70, every class kept, no memorisation: 80 epochs
   became the default.
+* at 80 epochs and 8e-4 (the default), on another 2-core machine (AMD EPYC with
+  AVX-512, ~10 s per epoch on one core), 2026-12-03 from 17:55. The rule, fixed before
+  any seed-1 number of this round: a variant goes on to seed 1 only if its seed 0 reaches
+  7.87 (0.03 above the default's 7.840, about the report seeds' spread), and the default
+  changes only to the variant with the best mean IS over seeds 0 and 1 above 7.88 (the
+  default's) that keeps every class >= 5% and nn_ratio >= 0.9 on both seeds and costs no
+  more time per seed. Seed 0: one-sided label smoothing 0.1 with R1 (`--eval-split
+  validation --seeds 0 --label-smoothing 0.1`): IS 7.915, smallest class 0.076, FID
+  11.0, nn_ratio 1.08 (goes on to seed 1); the decay over the last 75% of training
+  instead of 50% (`--decay-fraction 0.75`): IS 7.841, smallest class 0.076, FID 10.9,
+  nn_ratio 1.09 (stops). G's update reusing the fakes of D's update (`--reuse-fakes`,
+  one forward pass of G per batch instead of two): 81 ms per step against 95 ms beside
+  it (epochs 2-4 of a 4-epoch run each, one core each, the same minutes), so 94 epochs
+  cost what 80 do.
 
 Measured on the report seeds with 80 epochs at 8e-4, the default (test split,
 2026-12-03: `keras-gen reproduce dcgan-mnist --seeds 10 --epochs 80 --no-export` on one
@@ -215,6 +229,8 @@ class HParams(common.CommonHParams):
     g_width: int = common.field(64, "G's width: channels of its last hidden map (14x14); 2x that at 7x7")
     g_base_convs: int = common.field(1, "stride-1 transposed convolutions (BN, ReLU) in G at 7x7 after the projection "
                                         "(0 = the paper's table)", low=0)
+    reuse_fakes: bool = common.field(False, "G's update reuses the fakes of D's update (one forward pass of G per "
+                                            "batch instead of two; see keras_gen.models.GAN)")
     d_width: int = common.field(32, "D's width: channels of its first convolution; 2x that at 7x7")
     learning_rate: float = common.field(8e-4, "Adam's learning rate for D and G (beta_1 = 0.5; 2e-4, the paper's, "
                                               "then 4e-4, before: see SELECTION)")
@@ -242,7 +258,7 @@ def build(hp, seed):
 
     return GAN(generator=dcgan_generator((28, 28, 1), hp.latent_dim, hp.g_width, base_convs=hp.g_base_convs),
                discriminator=dcgan_discriminator((28, 28, 1), hp.d_width), label_smoothing=hp.label_smoothing,
-               r1_weight=hp.r1_weight, seed=seed)
+               r1_weight=hp.r1_weight, reuse_fakes=hp.reuse_fakes, seed=seed)
 
 
 def samples(gan, hp, seed):

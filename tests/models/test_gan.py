@@ -61,6 +61,55 @@ def test_one_step_is_the_algorithm_of_goodfellow_et_al(g_loss):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+def test_reuse_fakes_updates_g_on_the_d_updates_fakes_through_the_updated_d():
+    """reuse_fakes=True: D steps on G(z_d); G then steps on -log D'(G(z_d)) with the updated D'."""
+    g, d = tiny_players()
+    gan = GAN(generator=g, discriminator=d, seed=5, reuse_fakes=True)
+    lr = 0.1
+    gan.compile(d_optimizer=keras.optimizers.SGD(lr), g_optimizer=keras.optimizers.SGD(lr))
+    x = toy_data(8)
+    g_ref = keras.models.clone_model(g)
+    g_ref.set_weights(g.get_weights())
+    d_ref = keras.models.clone_model(d)
+    d_ref.set_weights(d.get_weights())
+    z_d = gan.sample_latents(8, gan.step_seed(0))
+    with tf.GradientTape() as tape:
+        v = (tf.reduce_mean(tf.math.log(tf.sigmoid(d_ref(x))))
+             + tf.reduce_mean(tf.math.log(1 - tf.sigmoid(d_ref(g_ref(z_d))))))
+        loss = -v
+    for w, gr in zip(d_ref.trainable_variables, tape.gradient(loss, d_ref.trainable_variables)):
+        w.assign_sub(lr * gr)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(-tf.math.log(tf.sigmoid(d_ref(g_ref(z_d)))))
+    for w, gr in zip(g_ref.trainable_variables, tape.gradient(loss, g_ref.trainable_variables)):
+        w.assign_sub(lr * gr)
+
+    # The default (fresh z for G) from the same start, for contrast.
+    g2, d2 = tiny_players()
+    g2.set_weights(g.get_weights())
+    d2.set_weights(d.get_weights())
+    fresh = GAN(generator=g2, discriminator=d2, seed=5)
+    fresh.compile(d_optimizer=keras.optimizers.SGD(lr), g_optimizer=keras.optimizers.SGD(lr))
+
+    gan.train_on_batch(x)
+    fresh.train_on_batch(x)
+    for a, b in zip(d.get_weights() + g.get_weights(), d_ref.get_weights() + g_ref.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(d2.get_weights()[0], d.get_weights()[0], rtol=1e-6)  # same D step
+    assert max(np.abs(a - b).max() for a, b in zip(g2.get_weights(), g.get_weights())) > 1e-4  # other G step
+
+
+def test_reuse_fakes_trains_with_fit_and_the_r1_penalty():
+    g, d = tiny_players()
+    gan = GAN(generator=g, discriminator=d, seed=3, reuse_fakes=True, r1_weight=1.0)
+    gan.compile()
+    g0 = _weights(g)
+    hist = gan.fit(toy_dataset(), epochs=1, verbose=0).history
+    assert all(np.isfinite(v[-1]) for v in hist.values()) and "r1_penalty" in hist
+    assert all(np.any(a != b) for a, b in zip(g0, _weights(g)))
+    assert int(gan.g_optimizer.iterations) == 4 and int(gan.d_optimizer.iterations) == 4
+
+
 def test_noise_differs_between_steps_and_updates():
     g, d = tiny_players()
     gan = GAN(generator=g, discriminator=d, seed=1)
@@ -78,6 +127,8 @@ def test_bad_arguments_raise_one_line_errors():
         GAN(generator=g, discriminator=d, generator_loss="hinge")
     with pytest.raises(KerasGenError, match="n_critic"):
         GAN(generator=g, discriminator=d, n_critic=0)
+    with pytest.raises(KerasGenError, match="reuse_fakes"):
+        GAN(generator=g, discriminator=d, reuse_fakes="yes")
     gan = GAN(generator=g, discriminator=d)
     opt = keras.optimizers.Adam()
     with pytest.raises(KerasGenError, match="two different"):
@@ -88,10 +139,11 @@ def test_bad_arguments_raise_one_line_errors():
 
 def test_config_round_trip():
     g, d = tiny_players()
-    gan = GAN(generator=g, discriminator=d, generator_loss="minimax", seed=7, name="toy_gan")
+    gan = GAN(generator=g, discriminator=d, generator_loss="minimax", seed=7, name="toy_gan", reuse_fakes=True)
     clone = GAN.from_config(gan.get_config())
     assert clone.get_config() == gan.get_config()
     assert clone.latent_dim == 3 and clone.seed == 7 and clone.generator_loss_name == "minimax"
+    assert clone.reuse_fakes and not GAN(generator=g, discriminator=d).reuse_fakes
 
 
 def test_keras_save_and_load(tmp_path):

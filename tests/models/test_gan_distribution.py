@@ -24,6 +24,8 @@ def builder(cls, kind, **kw):
 
 rng = np.random.RandomState(0)
 cases = {"gan_mlp": (builder(GAN, "mlp"), rng.normal(size=(24, 2)).astype("float32"), 0.1),
+         "gan_mlp_reuse_fakes": (builder(GAN, "mlp", reuse_fakes=True),
+                                 rng.normal(size=(24, 2)).astype("float32"), 0.1),
          "wgangp_mlp": (builder(WGANGP, "mlp", n_critic=2), rng.normal(size=(24, 2)).astype("float32"), 0.01),
          "gan_dcgan": (builder(GAN, "dcgan"), rng.uniform(-1, 1, size=(24, 28, 28, 1)).astype("float32"), 0.1)}
 # Compared with SGD: Adam's m / sqrt(v) turns the float round-off of near-zero gradients
@@ -46,7 +48,7 @@ def test_two_replicas_equal_one_replica_at_the_same_global_batch():
     out = run_fresh_python(SCRIPT, timeout=600)
     assert out["replicas"] == 2
     assert out["adam_mirrored_finite"]
-    for name in ("gan_mlp", "wgangp_mlp", "gan_dcgan"):
+    for name in ("gan_mlp", "gan_mlp_reuse_fakes", "wgangp_mlp", "gan_dcgan"):
         res = out[name]
         assert res["max_change"] > 1e-3, name  # the weights really moved
         assert res["max_abs_diff"] < 1e-5, (name, res)
