@@ -117,7 +117,10 @@ Variants tried on the current split (validation digits, selection seeds 0 and 1,
   two together (`--label-smoothing 0.1 --reuse-fakes --epochs 94`) were then run on
   seeds 0 and 1 at once (from 18:33), in place of seed 1 of reused fakes alone; by the
   rule, the default becomes whichever qualifying variant has the best mean: label
-  smoothing 0.1 (7.927) unless the pair beats it.
+  smoothing 0.1 (7.927) unless the pair beats it. The pair (18:33-18:48): IS 7.909 and
+  7.843 (mean 7.876), smallest class 0.080 and 0.076, FID 12.3 and 12.5, nn_ratio 1.08
+  and 1.09: below 7.927, so label smoothing 0.1 (at 80 epochs, fresh fakes for G)
+  became the default. Seed 1 of reused fakes alone was not run.
 
 Measured on the report seeds with 80 epochs at 8e-4, the default (test split,
 2026-12-03: `keras-gen reproduce dcgan-mnist --seeds 10 --epochs 80 --no-export` on one
@@ -203,8 +206,8 @@ TARGET_MIN_SHARE = 0.05
 TARGET_NN_RATIO = 0.9
 
 # The training variants scored on the current split (validation digits, selection seeds 0 and 1, 60 epochs unless
-# the options say otherwise; see
-# the module docstring). The default is the variant with the best mean IS among those that keep every class
+# the options say otherwise; options not named were those of the time: label smoothing 0 and fresh fakes for G up to
+# "80 epochs"; see the module docstring). The default is the variant with the best mean IS among those that keep every class
 # >= 5% and do not memorise (nn_ratio >= 0.9) on both seeds.
 SELECTION = {
     "split": "validation", "seeds": [0, 1], "statistic": "inception_score",
@@ -221,8 +224,17 @@ SELECTION = {
         "learning rate 8e-4, 80 epochs": {
             "options": {"learning_rate": 8e-4, "epochs": 80}, "inception_score": [7.840, 7.915],
             "min_class_share": [0.059, 0.077], "fid": [10.61, 11.55], "nn_ratio": [1.082, 1.095]},
+        # From here on run on another 2-core machine (AMD EPYC, AVX-512), 2026-12-03 evening.
+        "learning rate 8e-4, 80 epochs, label smoothing 0.1": {
+            "options": {"learning_rate": 8e-4, "epochs": 80, "label_smoothing": 0.1},
+            "inception_score": [7.915, 7.939], "min_class_share": [0.076, 0.074], "fid": [11.01, 12.30],
+            "nn_ratio": [1.081, 1.078]},
+        "learning rate 8e-4, label smoothing 0.1, reused fakes, 94 epochs (the time of 80)": {
+            "options": {"learning_rate": 8e-4, "epochs": 94, "label_smoothing": 0.1, "reuse_fakes": True},
+            "inception_score": [7.909, 7.843], "min_class_share": [0.080, 0.076], "fid": [12.28, 12.49],
+            "nn_ratio": [1.080, 1.086]},
     },
-    "chosen": "learning rate 8e-4, 80 epochs",
+    "chosen": "learning rate 8e-4, 80 epochs, label smoothing 0.1",
 }
 
 
@@ -230,8 +242,8 @@ SELECTION = {
 class HParams(common.CommonHParams):
     epochs: int = common.field(80, "passes over the 3,500 training digits (60 before 2026-12-03: see SELECTION)")
     batch_size: int = common.field(32, "global batch size")
-    label_smoothing: float = common.field(0.0, "one-sided label smoothing: real target 1 - this in D's loss (0 = the paper)",
-                                          below=1)
+    label_smoothing: float = common.field(0.1, "one-sided label smoothing: real target 1 - this in D's loss (0 = the "
+                                               "paper; 0 before 2026-12-03 evening: see SELECTION)", below=1)
     r1_weight: float = common.field(1.0, "gamma of the R1 penalty gamma/2 ||grad_x D(x)||^2 on real digits (0 = off, the paper)")
     latent_dim: int = common.field(100, "size of z ~ N(0, I)")
     g_width: int = common.field(64, "G's width: channels of its last hidden map (14x14); 2x that at 7x7")
