@@ -6,16 +6,16 @@ ReLU/Tanh in G, LeakyReLU in D) as a vanilla `GAN` (minimax D loss, non-saturati
 loss, Adam(2e-4, beta_1 = 0.5), the DCGAN paper's recipe) with `fit`, images scaled to
 [-1, 1], one run per report seed. Departures, to fit 15 minutes per seed on 2 CPU cores
 and a data set of 3,500 digits: 80 epochs (13.6-15.0 minutes per seed measured on 2
-cores of one machine, about 9 on another; chosen on the validation digits, below), narrower networks than the paper's (G
-128 -> 64 channels, D 32 -> 64; G is the wider player, as its samples are what is
-judged) with one stride-1 transposed convolution (BN, ReLU) in G at 7x7 after the
-projection (`g_base_convs`; the keras.io MNIST DCGAN has one too), a learning rate of
-8e-4 instead of 2e-4 (chosen on the validation digits, below) that decays over the
-second half of training so the samples settle, batches of 32 instead of 128 (twice the
-updates for the same compute), the R1 penalty (Mescheder et al. 2018), gamma/2
-||grad_x D(x)||^2 on real digits with gamma = 1: without a regulariser D memorises the
-small training set (D(x) climbs to 0.8 on real digits) and the samples stop improving,
-and one-sided label smoothing 0.1 (Salimans et al. 2016; real target 0.9 in D's loss;
+cores of one machine, about 9 on another; chosen on the validation digits, below),
+narrower networks than the paper's (G 128 -> 64 channels, D 32 -> 64; G is the wider
+player, as its samples are what is judged) with one stride-1 transposed convolution (BN,
+ReLU) in G at 7x7 after the projection (`g_base_convs`; the keras.io MNIST DCGAN has one
+too), a learning rate of 8e-4 instead of 2e-4 (chosen on the validation digits, below)
+that decays over the second half of training so the samples settle, batches of 32
+instead of 128 (twice the updates for the same compute), the R1 penalty (Mescheder et
+al. 2018), gamma/2 ||grad_x D(x)||^2 on real digits with gamma = 1: without a
+regulariser D memorises the small training set (D(x) climbs to 0.8 on real digits) and
+the samples stop improving, and one-sided label smoothing 0.1 (Salimans et al. 2016; real target 0.9 in D's loss;
 chosen on the validation digits, below).
 
 Evaluation (`keras_gen.metrics.DigitEvaluator`, the same for every digit generator): on
