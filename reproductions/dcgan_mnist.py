@@ -15,8 +15,8 @@ that decays over the second half of training so the samples settle, batches of 3
 instead of 128 (twice the updates for the same compute), the R1 penalty (Mescheder et
 al. 2018), gamma/2 ||grad_x D(x)||^2 on real digits with gamma = 1: without a
 regulariser D memorises the small training set (D(x) climbs to 0.8 on real digits) and
-the samples stop improving, and one-sided label smoothing 0.1 (Salimans et al. 2016; real target 0.9 in D's loss;
-chosen on the validation digits, below).
+the samples stop improving, and one-sided label smoothing 0.1 (Salimans et al. 2016;
+real target 0.9 in D's loss; chosen on the validation digits, below).
 
 Evaluation (`keras_gen.metrics.DigitEvaluator`, the same for every digit generator): on
 `n_samples` generated digits, the domain Inception Score, the share of each class and
